@@ -1,0 +1,53 @@
+# kotoeval: every target sets up what it needs, from a clean clone, with nothing installed by hand.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := requirements/constraints.txt
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= out/demo
+
+.PHONY: help setup demo test lint typecheck contracts unit bench lock clean
+
+help:
+	@echo "make demo   - set up, build the Espoo-scale synthetic register world and print its facts"
+	@echo "make test   - set up, run the test suite, ruff, mypy and the zone import contracts"
+	@echo "make bench  - run the benchmarks in benchmarks/ (time and peak memory)"
+	@echo "make lock   - refresh $(CONSTRAINTS) from a fresh resolution (maintainers only)"
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade -c $(CONSTRAINTS) pip hatchling editables
+	$(BIN)/python -m pip install --quiet --no-build-isolation -c $(CONSTRAINTS) -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kotoeval demo --out $(DEMO_OUT)
+
+test: lint typecheck contracts unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lock:
+	rm -rf /tmp/kotoeval-lock && $(PYTHON) -m venv /tmp/kotoeval-lock
+	/tmp/kotoeval-lock/bin/python -m pip install --quiet --upgrade pip hatchling editables
+	/tmp/kotoeval-lock/bin/python -m pip install --quiet --no-build-isolation -e ".[dev]"
+	/tmp/kotoeval-lock/bin/python -m pip freeze --exclude-editable --all > $(CONSTRAINTS)
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

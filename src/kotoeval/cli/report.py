@@ -1,0 +1,91 @@
+"""What the command line prints: progress and headline tables (aggregates only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kotoeval.synth.world import WorldSummary
+
+HEADLINE_OUTCOMES = ("vocational_completed_36m", "earnings_y2")
+
+
+@contextmanager
+def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar advanced by ``(done, total)`` calls."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def print_world(console: Console, s: WorldSummary) -> None:
+    """Headline facts of a generated world."""
+    facts = Table(title=f"Synthetic register world in {s.out}", show_header=False)
+    facts.add_row("persons in the world", f"{s.persons:,}")
+    facts.add_row("residents on 31.12.2020", f"{s.residents:,}")
+    facts.add_row("foreign-language share", f"{s.foreign_language_share:.1%}")
+    if s.defects:
+        facts.add_row("planted defects (rows)", f"{s.defects:,}")
+    console.print(facts)
+    rows = Table(title="Rows per register")
+    rows.add_column("register")
+    rows.add_column("rows", justify="right")
+    for name, n in s.rows.items():
+        rows.add_row(name, f"{n:,}")
+    console.print(rows)
+    for programme, t in s.truth.items():
+        clients = Table(title=f"{programme.upper()} clients by year of entry")
+        years = list(t["clients_by_entry_year"])
+        for y in years:
+            clients.add_column(y, justify="right")
+        clients.add_row(*(str(t["clients_by_entry_year"][y]) for y in years))
+        console.print(clients)
+        effects = Table(
+            title=f"{programme.upper()}: naive comparison vs true effect on the treated"
+        )
+        for col in ("outcome", "clients", "with", "without", "true effect", "naive difference"):
+            effects.add_column(col, justify="right" if col != "outcome" else "left")
+        for outcome in HEADLINE_OUTCOMES:
+            e = t["effects"][outcome]
+            effects.add_row(
+                outcome,
+                str(e["n"]),
+                _fmt(outcome, e["treated_mean"]),
+                _fmt(outcome, e["counterfactual_mean"]),
+                _fmt(outcome, e["att"], True),
+                _fmt(outcome, e.get("naive_difference"), True),
+            )
+        console.print(effects)
+
+
+def print_demo(console: Console, s: WorldSummary) -> None:
+    """The demo's report: the world, and where to look."""
+    print_world(console, s)
+    console.print(f"\nRegisters, truth.json and delivery.toml are in [bold]{s.out}[/].")
+    console.print(
+        "truth.json holds every programme's true effects: overall, by subgroup and by month."
+    )
+
+
+def _fmt(outcome: str, value: float | None, signed: bool = False) -> str:
+    if value is None or value != value:
+        return "–"
+    sign = "+" if signed else ""
+    if outcome.startswith("vocational"):
+        return f"{value * 100:{sign}.1f} %" if not signed else f"{value * 100:+.1f} pts"
+    return f"{value:{sign},.0f} €"

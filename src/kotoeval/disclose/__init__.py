@@ -1,0 +1,1 @@
+"""Disclosure rules, suppression and the release bundle writer: pure functions on tables. Not built yet."""

@@ -1,0 +1,1 @@
+"""Reading deliveries, validation, quarantine, pseudonymisation and the linkage report (secure zone). Not built yet."""
