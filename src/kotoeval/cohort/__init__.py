@@ -1,1 +1,4 @@
-"""Study populations, index dates, covariates, outcomes and person × month panels as Ibis expressions (secure zone). Not built yet."""
+"""Study populations, index dates, covariates, outcomes and person × month panels (Ibis).
+
+Secure zone. Not built yet.
+"""

@@ -1,1 +1,4 @@
-"""Disclosure rules, suppression and the release bundle writer: pure functions on tables. Not built yet."""
+"""Disclosure rules, suppression and the release bundle writer.
+
+Pure functions on tables: the only way out of the secure zone. Not built yet.
+"""

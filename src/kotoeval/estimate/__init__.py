@@ -1,1 +1,4 @@
-"""Propensity models, matching, weighting, balance, effects, trajectories and subgroups: pure functions on arrays (secure zone). Not built yet."""
+"""Propensity scores, matching, weighting, balance, effects, trajectories and subgroups.
+
+Pure functions on person-level arrays, in the secure zone. Not built yet.
+"""

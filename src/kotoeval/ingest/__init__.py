@@ -1,1 +1,4 @@
-"""Reading deliveries, validation, quarantine, pseudonymisation and the linkage report (secure zone). Not built yet."""
+"""Reading deliveries: validation, quarantine, pseudonymisation and the linkage report.
+
+Secure zone. Not built yet: see the issue on ingest.
+"""

@@ -1,1 +1,4 @@
-"""Indicator definitions (data) and their computation over the warehouse (secure zone). Not built yet."""
+"""Indicator definitions (data) and their computation over the warehouse (Ibis).
+
+Secure zone. Not built yet.
+"""

@@ -78,7 +78,6 @@ def _read(name: str, text: str) -> ReferenceTable:
     return ReferenceTable(name=name, columns=columns, rows=rows)
 
 
-@cache
 def load(name: Classification, path: Path | None = None) -> ReferenceTable:
     """Load a classification, from the package or from ``path`` (an official file)."""
     if name not in CLASSIFICATIONS:
@@ -87,6 +86,11 @@ def load(name: Classification, path: Path | None = None) -> ReferenceTable:
         )
     if path is not None:
         return _read(name, Path(path).read_text(encoding="utf-8-sig"))
+    return _packaged(name)
+
+
+@cache
+def _packaged(name: str) -> ReferenceTable:
     text = resources.files("kotoeval.registers").joinpath("data", f"{name}.csv").read_text("utf-8")
     return _read(name, text)
 

@@ -1,1 +1,4 @@
-"""Figures and the HTML/PDF report from a release bundle (open zone: released bundles only). Not built yet."""
+"""Figures and the HTML/PDF report, made from a released bundle.
+
+Open zone: reads released bundles only. Not built yet.
+"""

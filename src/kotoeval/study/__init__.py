@@ -1,1 +1,4 @@
-"""A study spec (TOML, validated) and the pipeline that runs it: cohort → estimate → disclose (secure zone). Not built yet."""
+"""A study spec (TOML, validated) and the pipeline that runs it: cohort, estimate, disclose.
+
+Secure zone. Not built yet.
+"""

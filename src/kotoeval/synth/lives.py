@@ -352,7 +352,7 @@ def _integrating(
 
         # ---- job seeking ----
         idle = working_age[None, :] & ~emp & ~study_now & bg.registers_when_idle[None, :]
-        services = (training[None, :] | (in_programme[None, :] & in_world_1)) & resident
+        services = (training[None, :] | (in_programme[None, :] & in_world_1)) & resident & ~emp
         status[m] = np.where(services, IN_SERVICES, np.where(idle, UNEMPLOYED, IDLE))
         studying[m] = study_now & resident
         unemployed0[m + 1] = unemployed0[m] + (status[m, WITHOUT] == UNEMPLOYED)

@@ -271,12 +271,13 @@ def draw_people(sc: Scale, rng: np.random.Generator) -> People:
         education=_education(rng, group, arrival, birth),
         hetu=np.empty(n, dtype="S11"),
     )
-    born_by_end = people.born_month < N_MONTHS
-    lives_here = born_by_end & (people.start < np.minimum(N_MONTHS, people.end)) & (people.end > 0)
-    # Families stay whole: a household is kept when any member lives here in the window.
-    keep_h = np.zeros(h, dtype=bool)
-    keep_h[household[lives_here]] = True
-    people = people.take(np.flatnonzero(keep_h[household] & born_by_end))
+    # The world holds everyone resident on some 31 December of the window, so that every person
+    # in any register is also in the population register.
+    december = np.arange(11, N_MONTHS, 12)
+    start, end = people.start, people.end
+    first_december = december[np.minimum(np.searchsorted(december, start), len(december) - 1)]
+    counted = (first_december >= start) & (first_december < end)
+    people = people.take(np.flatnonzero(counted))
     people.hetu = _identity_codes(rng, people)
     return people
 

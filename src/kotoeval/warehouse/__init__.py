@@ -1,1 +1,4 @@
-"""The engine: Ibis connection (DuckDB by default, Spark for scale), table access and atomic writes (secure zone). Not built yet."""
+"""The engine: Ibis connection (DuckDB by default, Spark for scale), tables, atomic writes.
+
+Secure zone. Not built yet.
+"""

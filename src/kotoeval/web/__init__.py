@@ -1,1 +1,4 @@
-"""The dashboard: authentication, roles and areas, views and API (open zone: released bundles only). Not built yet."""
+"""The dashboard: authentication, roles and areas, views and API.
+
+Open zone: reads released bundles and indicator tables only. Not built yet.
+"""

@@ -1,0 +1,136 @@
+"""Benchmarks: wall time and peak memory of the synthetic world, per scale.
+
+Run with ``make bench`` (tiny, small and espoo) or
+``.venv/bin/python benchmarks/run.py --scales espoo national``. Peak memory is the largest sum
+of proportional memory (PSS) over the process tree (the main process and its chunk workers),
+sampled from /proc every 0.2 s. Results are printed and appended to
+``benchmarks/results.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+TARGETS = {"espoo": {"seconds": 60, "peak_gib": 4}, "national": {"seconds": None, "peak_gib": 8}}
+
+
+def _tree_memory_kib(root: int) -> int:
+    """Proportional set size (PSS) of ``root`` and all its descendants, in KiB (Linux /proc).
+
+    PSS shares pages that forked workers inherit from the main process, so the sum is what the
+    tree really holds in memory (a sum of RSS would count shared pages once per process).
+    """
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == 0:
+                continue
+            parents[int(entry)] = parent
+            rss[int(entry)] = _pss_kib(int(entry)) if _descends(int(entry), root, parents) else 0
+        except (OSError, ValueError):
+            continue
+    return sum(rss.values())
+
+
+def _descends(pid: int, root: int, parents: dict[int, int]) -> bool:
+    while pid not in (0, 1):
+        if pid == root:
+            return True
+        if pid not in parents:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    parents[pid] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                return False
+        pid = parents[pid]
+    return False
+
+
+def _pss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def measure(command: list[str]) -> tuple[float, float, str]:
+    """Run ``command``; return (seconds, peak GiB over the process tree, its output)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_memory_kib(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}):\n{output}")
+    return seconds, peak / 1024 / 1024, output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", nargs="+", default=["tiny", "small", "espoo"])
+    parser.add_argument("--format", default="csv", choices=["csv", "parquet"])
+    parser.add_argument("--keep", type=Path, help="write worlds here instead of a temporary folder")
+    args = parser.parse_args()
+    kotoeval = str(Path(sys.executable).with_name("kotoeval"))
+    results = []
+    for scale in args.scales:
+        out = (args.keep or Path(tempfile.mkdtemp(prefix="kotoeval-bench-"))) / scale
+        command = [kotoeval, "synth", "--scale", scale, "--seed", "1", "--out", str(out),
+                   "--format", args.format]  # fmt: skip
+        seconds, peak, _ = measure(command)
+        size = sum(f.stat().st_size for f in out.iterdir()) / 1024**3
+        target = TARGETS.get(scale, {})
+        row = {
+            "benchmark": "synth", "scale": scale, "format": args.format,
+            "seconds": round(seconds, 1), "peak_gib": round(peak, 2), "output_gib": round(size, 2),
+            "target_seconds": target.get("seconds"), "target_peak_gib": target.get("peak_gib"),
+            "cores": os.cpu_count(), "machine": platform.machine(),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }  # fmt: skip
+        results.append(row)
+        print(json.dumps(row))
+        if args.keep is None:
+            shutil.rmtree(out.parent, ignore_errors=True)
+    with (Path(__file__).parent / "results.jsonl").open("a") as f:
+        for row in results:
+            f.write(json.dumps(row) + "\n")
+    failed = [
+        r for r in results
+        if (r["target_seconds"] and r["seconds"] > r["target_seconds"])
+        or (r["target_peak_gib"] and r["peak_gib"] > r["target_peak_gib"])
+    ]  # fmt: skip
+    for r in failed:
+        print(f"OVER TARGET: {r['scale']}: {r['seconds']} s, {r['peak_gib']} GiB", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

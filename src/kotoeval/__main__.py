@@ -1,0 +1,5 @@
+"""``python -m kotoeval`` runs the command line."""
+
+from kotoeval.cli import main
+
+main()

@@ -1,0 +1,37 @@
+"""Shared fixtures: synthetic worlds generated once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kotoeval.synth import WorldSummary, generate
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The shared design folder that CI places beside the project."""
+    if not (SHARED / "design" / "REGISTERS.md").exists():
+        pytest.fail(f"the shared design folder is missing at {SHARED}: clone it beside the project")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> WorldSummary:
+    """A clean tiny world (one process)."""
+    return generate("tiny", 3, tmp_path_factory.mktemp("tiny"), workers=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_defects(tmp_path_factory: pytest.TempPathFactory) -> WorldSummary:
+    """The same tiny world with planted defects."""
+    return generate("tiny", 3, tmp_path_factory.mktemp("tiny_defects"), defects=0.03, workers=1)
+
+
+@pytest.fixture(scope="session")
+def espoo(tmp_path_factory: pytest.TempPathFactory) -> WorldSummary:
+    """The Espoo-scale world of the demo (≈40 s on two cores)."""
+    return generate("espoo", 1, tmp_path_factory.mktemp("espoo"))

@@ -1,0 +1,88 @@
+"""Internal consistency of simulated lives, checked on one chunk of a small world."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kotoeval.synth.chunk import Chunk, runs
+from kotoeval.synth.lives import IN_SERVICES, UNEMPLOYED, WITH, WITHOUT
+from kotoeval.synth.params import ESPOO, MUNICIPALITIES, N_MONTHS, OSKE, WorldParameters, scale
+from kotoeval.synth.people import draw_people
+
+MONTHS = np.arange(N_MONTHS)
+
+
+@pytest.fixture(scope="module")
+def chunk() -> Chunk:
+    people = draw_people(scale("small"), np.random.default_rng(11))
+    return Chunk.simulate(
+        people.take(slice(0, 40_000)), WorldParameters(), 0, np.random.SeedSequence(5)
+    )
+
+
+def _resident(c: Chunk) -> np.ndarray:
+    return (c.people.start[:, None] <= MONTHS) & (c.people.end[:, None] > MONTHS)
+
+
+def test_no_work_money_or_services_outside_residence(chunk: Chunk) -> None:
+    resident = _resident(chunk)
+    for world in (WITHOUT, WITH):
+        assert not (chunk.lives.employed[world] & ~resident).any()
+        assert not ((chunk.lives.status[world] > 0) & ~resident).any()
+        assert not ((chunk.money.earnings[world] > 0) & ~resident).any()
+        assert not ((chunk.money.benefit[world] > 0) & ~resident).any()
+    age = MONTHS[None, :] - chunk.people.born_month[:, None]
+    assert not (chunk.lives.employed[WITH] & (age < 18 * 12)).any()
+
+
+def test_benefits_only_while_seeking_work(chunk: Chunk) -> None:
+    status = chunk.lives.status[WITH]
+    paid = chunk.money.benefit[WITH] > 0
+    assert not (paid & ~np.isin(status, [UNEMPLOYED, IN_SERVICES])).any()
+    assert not (paid & chunk.lives.employed[WITH]).any()
+
+
+def test_plans_only_for_residents(chunk: Chunk) -> None:
+    bg = chunk.bg
+    planned = bg.plan_start < N_MONTHS
+    start = bg.plan_start[planned]
+    assert (start >= chunk.people.start[planned]).all()
+    assert (start < chunk.people.end[planned]).all()
+    assert (bg.plan_end[planned] <= chunk.people.end[planned]).all()
+
+
+def test_worlds_differ_only_for_clients(chunk: Chunk) -> None:
+    clients = chunk.lives.participation.programme >= 0
+    assert clients.sum() > 10
+    same = (chunk.lives.employed[WITH] == chunk.lives.employed[WITHOUT]).all(axis=1)
+    assert same[~clients].all()
+    assert not same[clients].all()
+    # Before entry the two worlds agree for clients too.
+    entry = chunk.lives.participation.entry
+    before = MONTHS[None, :] < entry[:, None]
+    diff = chunk.money.earnings[WITH] != chunk.money.earnings[WITHOUT]
+    assert not (diff & before).any()
+
+
+def test_clients_are_eligible_when_they_enter(chunk: Chunk) -> None:
+    part = chunk.lives.participation
+    p = chunk.people
+    who = np.flatnonzero(part.programme >= 0)
+    entry = part.entry[who]
+    municipality = np.where(
+        entry < p.move[who], p.municipality_before[who], p.municipality_after[who]
+    )
+    assert (municipality == MUNICIPALITIES.index(ESPOO)).all()
+    assert (entry >= (OSKE.first_year - 2012) * 12).all()
+    assert (chunk.lives.status[WITHOUT][who, entry - 1] == UNEMPLOYED).all()
+    assert chunk.bg.adult_immigrant[who].all()
+
+
+def test_runs_finds_every_spell() -> None:
+    flags = np.array([[0, 1, 1, 0, 2, 2], [3, 0, 0, 0, 0, 3]], dtype=np.int8)
+    row, first, last, value = runs(flags)
+    assert row.tolist() == [0, 0, 1, 1]
+    assert first.tolist() == [1, 4, 0, 5]
+    assert last.tolist() == [2, 5, 0, 5]
+    assert value.tolist() == [1, 2, 3, 3]
