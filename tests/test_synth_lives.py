@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kotoeval.synth.chunk import Chunk, runs
-from kotoeval.synth.lives import IN_SERVICES, UNEMPLOYED, WITH, WITHOUT
+from kotoeval.synth.context import IN_SERVICES, UNEMPLOYED, WITH, WITHOUT
 from kotoeval.synth.params import ESPOO, MUNICIPALITIES, N_MONTHS, OSKE, WorldParameters, scale
 from kotoeval.synth.people import draw_people
 

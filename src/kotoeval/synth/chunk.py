@@ -13,7 +13,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from kotoeval.synth.background import Background, draw_background
-from kotoeval.synth.lives import WITH, Lives, simulate
+from kotoeval.synth.context import WITH
+from kotoeval.synth.lives import Lives, simulate
 from kotoeval.synth.money import Money, monthly_money
 from kotoeval.synth.params import WorldParameters
 from kotoeval.synth.people import People

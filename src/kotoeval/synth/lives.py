@@ -19,45 +19,22 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from kotoeval.registers.codes import LANGUAGE_LEVELS
 from kotoeval.synth.background import Background
 from kotoeval.synth.calendar import NEVER
+from kotoeval.synth.context import IDLE, IN_SERVICES, UNEMPLOYED, WITH, WITHOUT, WORLDS, Context
 from kotoeval.synth.params import (
     ESPOO,
-    ESPOO_RESIDENTS,
-    FIRST_YEAR,
-    GROUNDS,
-    HUMANITARIAN,
     MUNICIPALITIES,
     N_MONTHS,
-    ProgrammeParameters,
     WorldParameters,
 )
 from kotoeval.synth.people import People
+from kotoeval.synth.programmes import Participation, Selection, programme_effects
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
-WORLDS = 2
-WITHOUT, WITH = 0, 1
-
-#: Job-seeker status codes of the simulation (refined on output).
-IDLE, UNEMPLOYED, IN_SERVICES = 0, 1, 2
 #: Vocational programmes started in the loop: upper secondary, or further qualifications.
 VOCATIONAL_UPPER, VOCATIONAL_FURTHER = 0, 1
-
-
-@dataclass
-class Participation:
-    """Who entered which programme when (indices into ``WorldParameters.programmes``)."""
-
-    programme: Ints
-    """-1 for non-clients."""
-    entry: Ints
-    end: Ints
-    effect_scale: npt.NDArray[np.float64]
-    """Heterogeneity multiplier of the effects for each client."""
-    eligible_first: Ints
-    """First month a non-client was eligible for each programme (persons × programmes)."""
 
 
 @dataclass
@@ -87,47 +64,6 @@ class Lives:
     dropped_at: Ints
     vocational: tuple[Vocational, Vocational]
     participation: Participation
-
-
-@dataclass
-class _Context:
-    """Per-person arrays the loop reads every month, computed once (months on the first axis)."""
-
-    born: Ints
-    start: Ints
-    end: Ints
-    arrival: Ints
-    move: Ints
-    municipality_before: npt.NDArray[np.int16]
-    municipality_after: npt.NDArray[np.int16]
-    shock: npt.NDArray[np.float32]
-    studying: Bools
-    training: Bools
-    observed_language: npt.NDArray[np.int8]
-    vocational_field: npt.NDArray[np.int16]
-
-    @classmethod
-    def of(cls, people: People, bg: Background) -> _Context:
-        return cls(
-            born=people.born_month,
-            start=people.start,
-            end=people.end,
-            arrival=people.arrival,
-            move=people.move,
-            municipality_before=people.municipality_before,
-            municipality_after=people.municipality_after,
-            shock=np.ascontiguousarray(bg.shock.T),
-            studying=np.ascontiguousarray(bg.studying.T),
-            training=np.ascontiguousarray(bg.training.T),
-            observed_language=np.ascontiguousarray(bg.observed_language.T),
-            vocational_field=bg.vocational_field.astype(np.int16),
-        )
-
-    def resident(self, m: int) -> Bools:
-        return (self.start <= m) & (m < self.end)
-
-    def in_espoo(self, m: int, espoo: int) -> Bools:
-        return np.where(m < self.move, self.municipality_before, self.municipality_after) == espoo
 
 
 def _months_last(a: npt.NDArray) -> npt.NDArray:
@@ -200,13 +136,7 @@ def _settled(
         completed_at=never,
         dropped_at=never.copy(),
         vocational=(empty, empty),
-        participation=Participation(
-            programme=np.full(n, -1),
-            entry=np.full(n, NEVER),
-            end=np.full(n, NEVER),
-            effect_scale=np.ones(n),
-            eligible_first=np.full((n, len(params.programmes)), NEVER),
-        ),
+        participation=Participation.none(n, len(params.programmes)),
     )
 
 
@@ -273,7 +203,7 @@ def _integrating(
     """The monthly loop for newcomers who arrived as adults, in both worlds."""
     n = len(people)
     T = N_MONTHS
-    ctx = _Context.of(people, bg)
+    ctx = Context.of(people, bg)
     shape = (T, WORLDS, n)  # months first: each month's slice is contiguous
     employed = np.zeros(shape, dtype=bool)
     expert = np.zeros(shape, dtype=bool)
@@ -285,13 +215,7 @@ def _integrating(
     employed0 = np.zeros((T + 1, n), dtype=np.int16)
 
     programmes = params.programmes
-    part = Participation(
-        programme=np.full(n, -1),
-        entry=np.full(n, NEVER),
-        end=np.full(n, NEVER),
-        effect_scale=np.ones(n),
-        eligible_first=np.full((n, len(programmes)), NEVER),
-    )
+    part = Participation.none(n, len(programmes))
     voc_in = np.zeros((WORLDS, n), dtype=bool)
     voc_end = np.full((WORLDS, n), NEVER)
     voc_will_complete = np.zeros((WORLDS, n), dtype=bool)
@@ -299,7 +223,7 @@ def _integrating(
     dropped_at = np.full((WORLDS, n), NEVER)
     voc_rows: list[list[Ints]] = [[], []]  # per world: person, kind, start, end, completed
 
-    selection = _Selection.of(people, params, espoo_residents)
+    selection = Selection.of(people, params, espoo_residents)
     in_world_1 = (np.arange(WORLDS) == WITH)[:, None]
     immigrant = bg.adult_immigrant
     conf = params.confounding * bg.confounder
@@ -326,7 +250,7 @@ def _integrating(
         in_programme = (part.entry <= m) & (m < part.end)
 
         # ---- programme effects (world 1 only) ----
-        effect_index, gain, expert_gain = _programme_effects(m, part, programmes, in_programme)
+        effect_index, gain, expert_gain = programme_effects(m, part, programmes, in_programme)
         language[m, WITH] += gain.astype(np.float32)
         lang = language[m]
 
@@ -428,152 +352,9 @@ def _integrating(
     )
 
 
-def _programme_effects(
-    m: int, part: Participation, programmes: tuple[ProgrammeParameters, ...], in_programme: Bools
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Employment-index shift, language gain and expert-occupation gain of clients in month m."""
-    n = len(part.programme)
-    effect_index, gain, expert_gain = np.zeros(n), np.zeros(n), np.zeros(n)
-    since_end = m - part.end
-    span = np.maximum(part.end - part.entry, 1)
-    progress = np.clip((m - part.entry + 1) / span, 0, 1)
-    for k, prog in enumerate(programmes):
-        mine = part.programme == k
-        if not mine.any():
-            continue
-        after = mine & (since_end >= 0)
-        ramp = np.clip((since_end + 1) / prog.ramp_months, 0, 1)
-        effect_index += np.where(mine & in_programme, prog.lock_in * part.effect_scale, 0.0)
-        effect_index += np.where(after, prog.employment_effect * part.effect_scale * ramp, 0.0)
-        gain += np.where(mine & (m >= part.entry), prog.language_gain * progress, 0.0)
-        expert_gain += np.where(after, prog.expert_effect * ramp, 0.0)
-    return effect_index, gain, expert_gain
-
-
 def _collect(rows: list[Ints]) -> Vocational:
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return Vocational(empty, empty, empty, empty, empty.astype(bool))
     a = np.concatenate(rows, axis=1)
     return Vocational(a[0], a[1], a[2], a[3], a[4].astype(bool))
-
-
-@dataclass
-class _Selection:
-    """Entry into the programmes: who is eligible, and hazards on observed covariates."""
-
-    params: WorldParameters
-    female: Bools
-    humanitarian: Bools
-    labour_ground: Bools
-    espoo: int
-    espoo_residents: Ints
-    """Residents of Espoo in the whole chunk by month: the programmes' capacity scales with it."""
-
-    @classmethod
-    def of(cls, people: People, params: WorldParameters, espoo_residents: Ints) -> _Selection:
-        def grounds(*names: str) -> Bools:
-            return np.isin(people.ground, [GROUNDS.index(g) for g in names])
-
-        return cls(
-            params=params,
-            female=people.sex == 2,
-            humanitarian=grounds(*HUMANITARIAN, "family"),
-            labour_ground=grounds("work", "study"),
-            espoo=MUNICIPALITIES.index(ESPOO),
-            espoo_residents=espoo_residents,
-        )
-
-    def draw(
-        self,
-        m: int,
-        ctx: _Context,
-        bg: Background,
-        part: Participation,
-        status: npt.NDArray[np.int8],
-        degree: npt.NDArray[np.int16],
-        unemployed0: npt.NDArray[np.int16],
-        employed0: npt.NDArray[np.int16],
-        resident: Bools,
-        rng: np.random.Generator,
-    ) -> None:
-        """Draw this month's entrants.
-
-        Hazards are log-linear in observed covariates, scaled so that each programme takes its
-        yearly clients per Espoo population.
-        """
-        n = len(ctx.born)
-        in_espoo = resident & ctx.in_espoo(m, self.espoo)
-        unemployed_24 = (unemployed0[m] - unemployed0[max(m - 24, 0)]) / 24
-        employed_12 = (employed0[m] - employed0[max(m - 12, 0)]) / 12
-        age_years = (m - ctx.born) / 12
-        years_here = np.minimum((m - ctx.arrival) / 12, 15)
-        observed_level = ctx.observed_language[m].astype(np.float64)
-        level = degree[m, WITHOUT] // 16  # -1 // 16 is -1: no degree
-        was_unemployed = status[m - 1, WITHOUT] == UNEMPLOYED if m > 0 else np.zeros(n, dtype=bool)
-        common = (
-            in_espoo
-            & bg.adult_immigrant
-            & (age_years >= 20)
-            & (age_years < 63)
-            & (m - ctx.arrival >= 6)
-            & was_unemployed
-            & ~ctx.studying[m]
-            & ~ctx.training[m]
-            & (part.programme < 0)
-        )
-        conf = self.params.confounding * bg.confounder
-        draw = rng.random(n)
-        for k, prog in enumerate(self.params.programmes):
-            if m < (prog.first_year - FIRST_YEAR) * 12:
-                continue
-            education_ok = (level >= prog.min_education) & (level <= prog.max_education)
-            if prog.min_education < 0:
-                # Low or foreign education; some Finnish is favoured, not required.
-                education_ok |= level < 0
-                eligible = common & education_ok
-                tested = observed_level >= 0
-                score = (
-                    1.2 * unemployed_24
-                    - 0.9 * employed_12
-                    - 0.045 * (age_years - 35)
-                    + 0.3 * self.female
-                    + np.where(tested, 0.45 * (observed_level - 4), -0.8)
-                    + 0.5 * (level < 0)
-                    + 0.4 * self.humanitarian
-                    - 0.06 * years_here
-                )
-            else:
-                eligible = common & education_ok
-                score = (
-                    1.0 * unemployed_24
-                    - 0.8 * employed_12
-                    - 0.03 * (age_years - 35)
-                    + 0.2 * self.female
-                    + 0.15 * np.maximum(observed_level, 0)
-                    + 0.4 * self.labour_ground
-                    - 0.05 * years_here
-                )
-            first = eligible & (part.eligible_first[:, k] == NEVER)
-            part.eligible_first[first, k] = m
-            if not eligible.any():
-                continue
-            weight = np.where(eligible, np.exp(score + conf), 0.0)
-            expected = prog.clients_per_year / 12 * self.espoo_residents[m] / ESPOO_RESIDENTS
-            enters = eligible & (draw < np.minimum(expected * weight / weight.sum(), 0.5))
-            if not enters.any():
-                continue
-            lo, hi = prog.duration_months
-            length = rng.integers(lo, hi + 1, n)
-            part.programme[enters] = k
-            part.entry[enters] = m
-            part.end[enters] = np.minimum(m + length[enters], ctx.end[enters])
-            p = self.params
-            scale = np.where(
-                age_years < 30, p.effect_young, np.where(age_years >= 45, p.effect_old, 1.0)
-            )
-            scale = scale * np.where(self.female, p.effect_female, 1.0)
-            scale = scale * np.where(
-                observed_level < LANGUAGE_LEVELS.index("A2.1"), p.effect_low_language, 1.0
-            )
-            part.effect_scale[enters] = scale[enters]

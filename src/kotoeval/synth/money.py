@@ -14,7 +14,8 @@ import numpy.typing as npt
 
 from kotoeval.synth.background import Background
 from kotoeval.synth.calendar import weekdays_per_month, year_of
-from kotoeval.synth.lives import IN_SERVICES, UNEMPLOYED, Lives
+from kotoeval.synth.context import IN_SERVICES, UNEMPLOYED
+from kotoeval.synth.lives import Lives
 from kotoeval.synth.params import DAILY_BASIC_ALLOWANCE, N_MONTHS, WorldParameters
 from kotoeval.synth.people import People
 

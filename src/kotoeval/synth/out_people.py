@@ -15,7 +15,8 @@ from kotoeval.registers.codes import (
 )
 from kotoeval.synth.calendar import NEVER, date_in_month, date_text, month_start
 from kotoeval.synth.chunk import Chunk, codes_text, stable_hash, text
-from kotoeval.synth.lives import IN_SERVICES, UNEMPLOYED, VOCATIONAL_UPPER, WITH
+from kotoeval.synth.context import IN_SERVICES, UNEMPLOYED, WITH
+from kotoeval.synth.lives import VOCATIONAL_UPPER
 from kotoeval.synth.params import (
     COUNTRIES,
     FIRST_YEAR,

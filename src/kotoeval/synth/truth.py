@@ -30,7 +30,7 @@ from kotoeval.registers.reference import world_region_of
 from kotoeval.synth.background import degree_level
 from kotoeval.synth.calendar import NEVER
 from kotoeval.synth.chunk import Chunk
-from kotoeval.synth.lives import WITH, WITHOUT
+from kotoeval.synth.context import WITH, WITHOUT
 from kotoeval.synth.params import COUNTRIES, FIRST_YEAR, GROUNDS, N_MONTHS
 
 Ints = npt.NDArray[np.int64]

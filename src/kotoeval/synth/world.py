@@ -26,7 +26,7 @@ from kotoeval import __version__
 from kotoeval.errors import SpecError
 from kotoeval.outcomes import OUTCOMES, Outcome
 from kotoeval.registers import REGISTERS
-from kotoeval.synth import out_people, out_work
+from kotoeval.synth import out_money, out_people, out_services
 from kotoeval.synth.chunk import Chunk, stable_hash
 from kotoeval.synth.defects import apply_defects, plan_defects
 from kotoeval.synth.params import (
@@ -105,7 +105,7 @@ def generate(
         defects=defects,
         parts=parts,
         writer=writer,
-        employers=out_work.business_ids(max(2_000, len(people) // 8)),  # ~8 persons per payer
+        employers=out_money.business_ids(max(2_000, len(people) // 8)),  # ~8 persons per payer
     )
     truth = Truth(tuple(p.service for p in params.programmes))
     planted: list[dict[str, object]] = []
@@ -239,16 +239,16 @@ def _chunks(people: People) -> list[tuple[int, int]]:
 
 
 def _tables(c: Chunk, employers: int, with_defects: bool) -> dict[str, pa.Table]:
-    status = out_work.job_seeking(c)
-    subsidies = out_work.wage_subsidies(c, status)
+    status = out_services.job_seeking(c)
+    subsidies = out_services.wage_subsidies(c, status)
     tables = {
         "population": out_people.population(c),
         "residence_permits": out_people.residence_permits(c),
-        "earnings": out_work.earnings(c, employers),
-        "benefits": out_work.benefits(c),
-        "jobseeker_periods": out_work.jobseeker_periods(c, status),
-        "service_plans": out_work.service_plans(c, status),
-        "services": out_work.services(c, status, subsidies),
+        "earnings": out_money.earnings(c, employers),
+        "benefits": out_money.benefits(c),
+        "jobseeker_periods": out_services.jobseeker_periods(c, status),
+        "service_plans": out_services.service_plans(c, status),
+        "services": out_services.services(c, status, subsidies),
         "education": out_people.education(c),
         "language_tests": out_people.language_tests(c),
     }
