@@ -64,6 +64,9 @@ class Lives:
     dropped_at: Ints
     vocational: tuple[Vocational, Vocational]
     participation: Participation
+    employed_without_degree: Bools
+    """Recorded world, had vocational education left no mark on work (persons × months)."""
+    expert_without_degree: Bools
 
 
 def _months_last(a: npt.NDArray) -> npt.NDArray:
@@ -137,6 +140,8 @@ def _settled(
         dropped_at=never.copy(),
         vocational=(empty, empty),
         participation=Participation.none(n, len(params.programmes)),
+        employed_without_degree=emp,
+        expert_without_degree=expert,
     )
 
 
@@ -189,6 +194,8 @@ def _merge(n: int, *parts: tuple[Ints, Lives]) -> Lives:
             effect_scale=persons(lambda x: x.participation.effect_scale),
             eligible_first=persons(lambda x: x.participation.eligible_first),
         ),
+        employed_without_degree=persons(lambda x: x.employed_without_degree),
+        expert_without_degree=persons(lambda x: x.expert_without_degree),
     )
 
 
@@ -207,6 +214,8 @@ def _integrating(
     shape = (T, WORLDS, n)  # months first: each month's slice is contiguous
     employed = np.zeros(shape, dtype=bool)
     expert = np.zeros(shape, dtype=bool)
+    employed_no_degree = np.zeros((T, n), dtype=bool)
+    expert_no_degree = np.zeros((T, n), dtype=bool)
     status = np.zeros(shape, dtype=np.int8)
     studying = np.zeros(shape, dtype=bool)
     degree = np.ascontiguousarray(np.broadcast_to(bg.degree.T[:, None, :], shape))
@@ -263,16 +272,20 @@ def _integrating(
             - 0.6 * (age >= 60 * 12)
             - 1.6 * study_now
             - 2.0 * training[None, :]
-            + params.vocational_completed_employment * (completed_at <= m)
-            + params.vocational_dropped_employment * ((dropped_at <= m) & (completed_at > m))
             + in_world_1 * effect_index[None, :]
             + 0.5 * conf
         )
-        emp = working_age[None, :] & (index + ctx.shock[m][None, :] > 0)
+        degree_boost = params.vocational_completed_employment * (
+            completed_at <= m
+        ) + params.vocational_dropped_employment * ((dropped_at <= m) & (completed_at > m))
+        emp = working_age[None, :] & (index + degree_boost + ctx.shock[m][None, :] > 0)
         employed[m] = emp
         p_expert = np.minimum(bg.expert_propensity[None, :] + in_world_1 * expert_gain[None, :], 1)
         p_expert = p_expert * np.where(immigrant, np.clip((lang - 2) / 6, 0.2, 1.0), 1.0)
         expert[m] = emp & (occupation_draw[None, :] < p_expert)
+        # The same month had the degree left no mark: for the truth of the education premium.
+        employed_no_degree[m] = working_age & (index[WITH] + ctx.shock[m] > 0)
+        expert_no_degree[m] = employed_no_degree[m] & (occupation_draw < p_expert[WITH])
 
         # ---- job seeking ----
         idle = working_age[None, :] & ~emp & ~study_now & bg.registers_when_idle[None, :]
@@ -290,24 +303,17 @@ def _integrating(
             multiplier[WITH] = np.where(window, 1 + excess, multiplier[WITH])
         previous_emp = employed[m - 1] if m > 0 else np.zeros((WORLDS, n), dtype=bool)
         candidate = (
-            (
-                immigrant
-                & resident
-                & (age >= 18 * 12)
-                & (age < 55 * 12)
-                & ~in_pre_study
-                & ~training
-                & (people.education <= 1)
-            )[None, :]
-            & ~voc_in
-            & ~previous_emp
-        )
+            immigrant & resident & (age >= 18 * 12) & (age < 55 * 12) & ~in_pre_study & ~training
+        )[None, :] & ~voc_in
+        # Working adults study too (apprenticeships), though less often than job seekers.
         logit = (
             params.vocational_hazard_intercept
+            - 1.0 * previous_emp
             + 0.6 * (people.education == 0)
+            - 1.2 * (people.education == 2)
             + 0.25 * (lang - 4)
-            - 0.035 * (age / 12 - 30)
-            + 0.3 * bg.ability
+            - 0.02 * (age / 12 - 30)
+            + 0.1 * bg.ability
             - 0.7 * (dropped_at <= m)
             - 1.2 * (completed_at <= m)
             + params.vocational_unemployed_shift * (status[m - 1] != IDLE if m > 0 else 0)
@@ -319,7 +325,7 @@ def _integrating(
         if not starts.any():
             continue
         kind = np.where(u_kind < 0.8, VOCATIONAL_UPPER, VOCATIONAL_FURTHER)
-        length = np.where(kind == VOCATIONAL_UPPER, 12 + u_length * 13, 6 + u_length * 10).astype(
+        length = np.where(kind == VOCATIONAL_UPPER, 10 + u_length * 11, 6 + u_length * 10).astype(
             np.int64
         )
         quality = params.vocational_completion_intercept + 0.3 * (lang - 5) + 0.4 * bg.ability
@@ -349,6 +355,8 @@ def _integrating(
         dropped_at=dropped_at,
         vocational=(vocational[0], vocational[1]),
         participation=part,
+        employed_without_degree=employed_no_degree.T,
+        expert_without_degree=expert_no_degree.T,
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kotoeval.synth.background import Background
-from kotoeval.synth.calendar import weekdays_per_month, year_of
+from kotoeval.synth.calendar import NEVER, weekdays_per_month, year_of
 from kotoeval.synth.context import IN_SERVICES, UNEMPLOYED
 from kotoeval.synth.lives import Lives
 from kotoeval.synth.params import DAILY_BASIC_ALLOWANCE, N_MONTHS, WorldParameters
@@ -44,6 +44,8 @@ class Money:
     benefit: Floats
     """Unemployment benefit euros."""
     benefit_kind: npt.NDArray[Any]
+    earnings_without_degree: Floats
+    """Recorded world's wages had vocational education left no mark (persons × months)."""
     benefit_days: npt.NDArray[np.int8]
     """Compensated days in the recorded world (persons × months)."""
 
@@ -82,7 +84,15 @@ def monthly_money(
         np.stack([a, b]) for a, b in zip(world0, world1, strict=True)
     )
     days = weekdays_per_month()[None, :]
+    # Those who finished or left vocational studies: their money without the degree's mark.
+    learners = np.flatnonzero((lives.completed_at[1] < NEVER) | (lives.dropped_at[1] < NEVER))
+    without_degree = wages[1] + second_wages[1]
+    employed = lives.employed_without_degree[learners]
+    premium = np.where(lives.expert_without_degree[learners], EXPERT_PREMIUM, 1.0)
+    main = np.where(employed, np.round(base[learners] * premium, 2), 0.0)
+    without_degree[learners] = main + np.where(employed, second_amount[learners], 0.0)
     return Money(
+        earnings_without_degree=without_degree,
         wages=wages,
         second_wages=second_wages,
         occupation_missing=missing,

@@ -301,7 +301,7 @@ OSKE: Final = ProgrammeParameters(
     lock_in=-0.55,
     employment_effect=0.12,
     ramp_months=18,
-    vocational_start_multiplier=2.7,
+    vocational_start_multiplier=1.5,
     expert_effect=0.0,
     language_gain=0.8,
     min_education=-1,
@@ -331,14 +331,14 @@ class WorldParameters:
     employment_persistence: float = 0.97
     """Monthly autocorrelation of the employment shock: spells last."""
     ability_loading: float = 0.6
-    vocational_completed_employment: float = 1.05
-    vocational_dropped_employment: float = 0.55
-    vocational_completed_wage: float = 0.08
-    vocational_dropped_wage: float = 0.03
-    vocational_hazard_intercept: float = -4.0
+    vocational_completed_employment: float = 1.9
+    vocational_dropped_employment: float = 1.25
+    vocational_completed_wage: float = 0.15
+    vocational_dropped_wage: float = 0.08
+    vocational_hazard_intercept: float = -5.85
     vocational_unemployed_shift: float = 2.5
     """Registered unemployed newcomers are steered to vocational education."""
-    vocational_completion_intercept: float = 1.7
+    vocational_completion_intercept: float = 1.6
     # Heterogeneity of programme effects (multipliers of the employment effect and of the
     # vocational-start multiplier's excess over 1).
     effect_young: float = 1.35

@@ -148,6 +148,9 @@ class Truth:
     programmes: tuple[str, ...]
     clients: dict[str, _Group] = field(default_factory=dict)
     comparisons: dict[str, _Group] = field(default_factory=dict)
+    premiums: dict[str, list[npt.NDArray[np.float64]]] = field(default_factory=dict)
+    """Per person who completed (or dropped out of) vocational education: year-2 earnings with
+    minus without the mark the education left."""
 
     def add(self, c: Chunk) -> None:
         """Record the clients and naive comparisons of a chunk."""
@@ -167,12 +170,30 @@ class Truth:
             first = part.eligible_first[others, k]
             seen = evaluate_all(panel(c, WITH, others, first, events[WITH]), MONTHS)
             self.comparisons.setdefault(name, _Group()).add(seen, {}, first)
+        self._add_premiums(c)
+
+    def _add_premiums(self, c: Chunk) -> None:
+        completed, dropped = c.lives.completed_at[WITH], c.lives.dropped_at[WITH]
+        year_two = np.arange(12, 24)
+        for kind, at, chosen in (
+            ("completed", completed, completed < NEVER),
+            ("dropped_out", dropped, (dropped < NEVER) & (completed > dropped + 23)),
+        ):
+            who = np.flatnonzero(chosen & (at + year_two[-1] < N_MONTHS))
+            months = at[who][:, None] + year_two[None, :]
+            rows = who[:, None]
+            gain = (
+                c.money.earnings[WITH][rows, months] - c.money.earnings_without_degree[rows, months]
+            )
+            self.premiums.setdefault(kind, []).append(gain.sum(axis=1).astype(np.float64))
 
     def extend(self, other: Truth) -> None:
         """Add another chunk's records (chunks are merged in order)."""
         for mine, theirs in ((self.clients, other.clients), (self.comparisons, other.comparisons)):
             for name, group in theirs.items():
                 mine.setdefault(name, _Group()).extend(group)
+        for kind, values in other.premiums.items():
+            self.premiums.setdefault(kind, []).extend(values)
 
     def summary(self) -> dict[str, Any]:
         """The truth as plain data for ``truth.json``."""
@@ -195,6 +216,21 @@ class Truth:
                 "paths": _paths(values),
             }
         return out
+
+
+def premium_summary(premiums: dict[str, list[npt.NDArray[np.float64]]]) -> dict[str, Any]:
+    """Mean education premium in euros a year, for graduates and for dropouts."""
+    out: dict[str, Any] = {
+        "definition": "earnings in the second year after vocational studies end (completed, or "
+        "dropped out without completing within two years), minus the same person's earnings in "
+        "the same months had the studies left no mark on employment and wages; adult newcomers "
+        "of the whole world, clients or not"
+    }
+    for kind in ("completed", "dropped_out"):
+        values = np.concatenate(premiums.get(kind, [np.zeros(0)]))
+        mean = float(values.mean()) if len(values) else float("nan")
+        out[kind] = {"n": int(len(values)), "eur_per_year": _r(mean)}
+    return out
 
 
 def _split(

@@ -39,7 +39,7 @@ from kotoeval.synth.params import (
     scale,
 )
 from kotoeval.synth.people import People, draw_people
-from kotoeval.synth.truth import Truth
+from kotoeval.synth.truth import Truth, premium_summary
 from kotoeval.synth.writer import FINNISH_SPREADSHEET, DeliveryWriter, Format, write_part
 
 #: The register delivered in the Finnish spreadsheet dialect when defects are asked for.
@@ -124,7 +124,9 @@ def generate(
 
     (out / "delivery.toml").write_text(writer.manifest(), encoding="utf-8")
     summary = truth.summary()
-    _write_json(out / "truth.json", _truth_document(sc.name, seed, confounding, params, summary))
+    document = _truth_document(sc.name, seed, confounding, params, summary)
+    document["education_premium"] = premium_summary(truth.premiums)
+    _write_json(out / "truth.json", document)
     if defects > 0:
         files = (
             [
