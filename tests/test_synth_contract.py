@@ -97,3 +97,9 @@ def test_same_seed_same_bytes_whatever_the_workers(tiny: WorldSummary, tmp_path:
     assert _digest(again.out) == _digest(tiny.out)
     other = generate("tiny", 4, tmp_path / "other", workers=1)
     assert _digest(other.out)["population.csv"] != _digest(tiny.out)["population.csv"]
+
+
+def test_parquet_holds_the_same_registers(tiny: WorldSummary, tmp_path: Path) -> None:
+    parquet = generate("tiny", 3, tmp_path / "parquet", fmt="parquet", workers=1)
+    for name in REGISTERS:
+        assert read_register(parquet.out, name).equals(read_register(tiny.out, name)), name

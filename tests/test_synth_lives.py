@@ -86,3 +86,16 @@ def test_runs_finds_every_spell() -> None:
     assert first.tolist() == [1, 4, 0, 5]
     assert last.tolist() == [2, 5, 0, 5]
     assert value.tolist() == [1, 2, 3, 3]
+
+
+def test_unobserved_confounding_when_asked() -> None:
+    people = draw_people(scale("small"), np.random.default_rng(11)).take(slice(0, 40_000))
+    seed = np.random.SeedSequence(5)
+    clean = Chunk.simulate(people, WorldParameters(), 0, seed)
+    confounded = Chunk.simulate(people, WorldParameters(confounding=1.5), 0, seed)
+    gaps = []
+    for c in (clean, confounded):
+        clients = c.lives.participation.programme >= 0
+        gaps.append(c.bg.confounder[clients].mean() - c.bg.confounder[c.bg.adult_immigrant].mean())
+    assert abs(gaps[0]) < 0.15  # without confounding, the unobserved trait plays no part
+    assert gaps[1] > gaps[0] + 0.15  # with it, clients are selected on it

@@ -65,11 +65,11 @@ def synth(
     ] = 0,
 ) -> None:
     """Write a synthetic register world in the input contract, with its ground truth."""
-    from kotoeval.cli.report import print_world, progress_bar
+    from kotoeval.cli.report import print_world, progress_bar, wide_console
 
     with progress_bar(console, "Simulating lives") as advance:
         summary = generate(scale, seed, out, format, defects, confounding, workers or None, advance)  # type: ignore[arg-type]
-    print_world(Console(), summary)
+    print_world(wide_console(), summary)
 
 
 @app.command()
@@ -81,12 +81,12 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
     """Run the main job on the embedded default engine and print where to look."""
-    from kotoeval.cli.report import print_demo, progress_bar
+    from kotoeval.cli.report import print_demo, progress_bar, wide_console
 
     world = out / "world"
     with progress_bar(console, f"Synthetic world ({scale})") as advance:
         summary = generate(scale, seed, world, "csv", 0.0, 0.0, None, advance)
-    print_demo(Console(), summary)
+    print_demo(wide_console(), summary)
 
 
 @app.command("registers-doc")

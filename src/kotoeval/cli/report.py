@@ -9,9 +9,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kotoeval.outcomes import OUTCOMES
 from kotoeval.synth.world import WorldSummary
 
-HEADLINE_OUTCOMES = ("vocational_completed_36m", "earnings_y2")
+HEADLINE_OUTCOMES = ("vocational_completed_36m", "earnings_y2", "expert_share_y2")
 
 
 @contextmanager
@@ -31,6 +32,11 @@ def progress_bar(console: Console, label: str) -> Iterator[Callable[[int, int], 
             progress.update(task, completed=done, total=total)
 
         yield advance
+
+
+def wide_console() -> Console:
+    """Standard output, at least wide enough for the effect tables when piped."""
+    return Console(width=max(Console().width, 120))
 
 
 def print_world(console: Console, s: WorldSummary) -> None:
@@ -56,19 +62,21 @@ def print_world(console: Console, s: WorldSummary) -> None:
         clients.add_row(*(str(t["clients_by_entry_year"][y]) for y in years))
         console.print(clients)
         effects = Table(
-            title=f"{programme.upper()}: naive comparison vs true effect on the treated"
+            title=f"{programme.upper()}: true effect on the clients vs naive comparison"
         )
-        for col in ("outcome", "clients", "with", "without", "true effect", "naive difference"):
-            effects.add_column(col, justify="right" if col != "outcome" else "left")
+        effects.add_column("outcome", no_wrap=True)
+        for col in ("clients", "with", "without", "true effect", "naive"):
+            effects.add_column(col, justify="right", no_wrap=True)
         for outcome in HEADLINE_OUTCOMES:
             e = t["effects"][outcome]
+            unit = OUTCOMES[outcome].unit
             effects.add_row(
-                outcome,
-                str(e["n"]),
-                _fmt(outcome, e["treated_mean"]),
-                _fmt(outcome, e["counterfactual_mean"]),
-                _fmt(outcome, e["att"], True),
-                _fmt(outcome, e.get("naive_difference"), True),
+                OUTCOMES[outcome].label,
+                f"{e['n']:,}",
+                _fmt(unit, e["treated_mean"]),
+                _fmt(unit, e["counterfactual_mean"]),
+                _fmt(unit, e["att"], signed=True),
+                _fmt(unit, e.get("naive_difference"), signed=True),
             )
         console.print(effects)
 
@@ -82,10 +90,11 @@ def print_demo(console: Console, s: WorldSummary) -> None:
     )
 
 
-def _fmt(outcome: str, value: float | None, signed: bool = False) -> str:
-    if value is None or value != value:
+def _fmt(unit: str, value: float | None, signed: bool = False) -> str:
+    if value is None or value != value:  # missing or NaN
         return "–"
-    sign = "+" if signed else ""
-    if outcome.startswith("vocational"):
-        return f"{value * 100:{sign}.1f} %" if not signed else f"{value * 100:+.1f} pts"
-    return f"{value:{sign},.0f} €"
+    if unit == "share":
+        return f"{value * 100:+.1f} pts" if signed else f"{value * 100:.1f} %"
+    if unit == "eur":
+        return f"{value:+,.0f} €" if signed else f"{value:,.0f} €"
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
