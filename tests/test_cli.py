@@ -41,10 +41,15 @@ def test_user_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--defects must be a rate" in result.stderr
 
 
-def test_registers_doc_is_the_committed_reference() -> None:
-    result = runner.invoke(app, ["registers-doc"])
-    assert result.exit_code == 0
-    assert result.output == (ROOT / "docs" / "registers.md").read_text(encoding="utf-8")
+def test_generated_docs_are_committed_and_current(tmp_path: Path) -> None:
+    """Docs that cannot drift: the contract, the outcomes and this command line."""
+    result = runner.invoke(app, ["docs", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for page in ("registers.md", "outcomes.md", "cli.md"):
+        committed = (ROOT / "docs" / page).read_text(encoding="utf-8")
+        assert (tmp_path / page).read_text(encoding="utf-8") == committed, (
+            f"docs/{page} is stale: run kotoeval docs --out docs"
+        )
 
 
 def test_readme_examples_run(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_codes_named_in_the_design_are_allowed(shared: Path) -> None:
 
 def test_generated_docs_are_committed_and_current() -> None:
     committed = (ROOT / "docs" / "registers.md").read_text(encoding="utf-8")
-    assert committed == render(), "regenerate with: kotoeval registers-doc --out docs/registers.md"
+    assert committed == render(), "regenerate with: kotoeval docs --out docs"
 
 
 def test_every_register_has_a_key_of_its_own_columns() -> None:

@@ -103,3 +103,11 @@ def test_parquet_holds_the_same_registers(tiny: WorldSummary, tmp_path: Path) ->
     parquet = generate("tiny", 3, tmp_path / "parquet", fmt="parquet", workers=1)
     for name in REGISTERS:
         assert read_register(parquet.out, name).equals(read_register(tiny.out, name)), name
+
+
+def test_a_new_world_replaces_the_old_one(tmp_path: Path) -> None:
+    generate("tiny", 5, tmp_path, defects=0.01, workers=1)
+    assert (tmp_path / "defects.json").exists()
+    generate("tiny", 5, tmp_path, fmt="parquet", workers=1)
+    assert not (tmp_path / "defects.json").exists()
+    assert not list(tmp_path.glob("*.csv"))

@@ -69,6 +69,8 @@ def test_effects_differ_by_subgroup(espoo: WorldSummary) -> None:
     total = espoo.truth["oske"]["effects"]["earnings_y2"]["n"]
     assert sum(g["earnings_y2"]["n"] for g in by_age.values()) == total
     assert by_age["18_29"]["earnings_y2"]["att"] > by_age["45_64"]["earnings_y2"]["att"]
+    region = groups["world_region"]
+    assert region["mena"]["earnings_y3"]["att"] > region["eu_efta"]["earnings_y3"]["att"]
     assert set(groups) == {
         "age_band", "sex", "world_region", "language_level", "education_level", "permit_ground",
     }  # fmt: skip

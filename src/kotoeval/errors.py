@@ -18,5 +18,9 @@ class DeliveryError(KotoevalError, ValueError):
     """A register delivery is structurally unusable (missing column, unreadable file, …)."""
 
 
+class KeyFileError(KotoevalError, ValueError):
+    """The project key file is missing, malformed, too widely readable, or would be overwritten."""
+
+
 class DisclosureError(KotoevalError, RuntimeError):
     """An output would leave the secure zone without passing disclosure control."""

@@ -6,7 +6,6 @@ nothing prints person-level rows.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -89,18 +88,42 @@ def demo(
     print_demo(wide_console(), summary)
 
 
-@app.command("registers-doc")
-def registers_doc(
+@app.command()
+def keygen(
     out: Annotated[
-        Path | None, typer.Option(help="File to write; standard output if not given.")
-    ] = None,
+        Path, typer.Option(help="Key file to create (mode 0600); kept outside the warehouse.")
+    ],
 ) -> None:
-    """Print the input contract as Markdown, generated from the schemas."""
-    text = render_registers()
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
+    """Make a project key: 256 random bits that turn identity codes into pseudonyms."""
+    from kotoeval.ingest.keys import generate_key
+
+    generate_key(out)
+    console.print(f"Key written to {out} (readable by you only). Keep it outside the warehouse.")
+
+
+@app.command()
+def docs(
+    out: Annotated[
+        Path, typer.Option(help="Folder for registers.md, outcomes.md and cli.md.")
+    ] = Path("docs"),
+) -> None:
+    """Write the generated reference: the input contract, the outcomes and this command line."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in generated_docs().items():
+        (out / name).write_text(text, encoding="utf-8")
+        console.print(f"wrote {out / name}")
+
+
+def generated_docs() -> dict[str, str]:
+    """Every generated reference page, by file name."""
+    from kotoeval.cli.docs import render as render_cli
+    from kotoeval.outcomes.docs import render as render_outcomes
+
+    return {
+        "registers.md": render_registers(),
+        "outcomes.md": render_outcomes(),
+        "cli.md": render_cli(app),
+    }
 
 
 def main() -> None:

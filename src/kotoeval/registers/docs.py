@@ -1,7 +1,7 @@
 """Documentation of the input contract generated from the schemas (``docs/registers.md``).
 
 A test regenerates it and compares it with the committed file, so the docs cannot drift from
-the code; ``kotoeval registers-doc`` rewrites it after a change to the contract.
+the code; ``kotoeval docs`` rewrites it after a change to the contract.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from kotoeval.registers.schema import REGISTERS, Register
 
 HEADER = """# Registers (generated from `kotoeval.registers`; do not edit by hand)
 
-Regenerate with `kotoeval registers-doc --out docs/registers.md`. Types: `text`, `int`,
+Regenerate with `kotoeval docs --out docs`. Types: `text`, `int`,
 `decimal` (`.` decimal point), `date` (`YYYY-MM-DD`), `month` (`YYYY-MM`). An empty field is
 missing; a required column must not be missing.
 """

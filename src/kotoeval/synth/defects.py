@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
@@ -296,7 +296,7 @@ def _replaced(column: pa.ChunkedArray, changes: dict[int, str]) -> pa.Array:
 
 def apply_defects(
     table: pa.Table, planted: Planted, first_row: int
-) -> tuple[pa.Table, list[dict[str, object]]]:
+) -> tuple[pa.Table, list[dict[str, Any]]]:
     """Rebuild the table with the planted faults; return it and the records with file rows.
 
     ``first_row`` is the 1-based file row of the table's first row.

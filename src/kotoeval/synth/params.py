@@ -345,6 +345,10 @@ class WorldParameters:
     effect_old: float = 0.6
     effect_female: float = 1.15
     effect_low_language: float = 0.75
+    effect_by_origin: tuple[tuple[str, float], ...] = (
+        ("mena", 1.25), ("sub_saharan_africa", 1.25), ("former_ussr", 0.85), ("eu_efta", 0.8),
+    )  # fmt: skip
+    """Multipliers by world region of birth (others 1): those furthest from work gain most."""
     confounding: float = 0.0
     """Strength of an unobserved confounder of selection and outcomes (0 = none)."""
     programmes: tuple[ProgrammeParameters, ...] = field(default=PROGRAMMES)

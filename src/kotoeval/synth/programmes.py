@@ -12,10 +12,12 @@ import numpy as np
 import numpy.typing as npt
 
 from kotoeval.registers.codes import LANGUAGE_LEVELS
+from kotoeval.registers.reference import world_region_of
 from kotoeval.synth.background import Background
 from kotoeval.synth.calendar import NEVER
 from kotoeval.synth.context import UNEMPLOYED, WITHOUT, Context
 from kotoeval.synth.params import (
+    COUNTRIES,
     ESPOO,
     ESPOO_RESIDENTS,
     FIRST_YEAR,
@@ -83,6 +85,8 @@ class Selection:
     female: Bools
     humanitarian: Bools
     labour_ground: Bools
+    origin_effect: npt.NDArray[np.float64]
+    """Multiplier of the effects by world region of birth."""
     espoo: int
     espoo_residents: Ints
     """Residents of Espoo in the whole chunk by month: the programmes' capacity scales with it."""
@@ -99,6 +103,7 @@ class Selection:
             female=people.sex == 2,
             humanitarian=grounds(*HUMANITARIAN, "family"),
             labour_ground=grounds("work", "study"),
+            origin_effect=_origin_effect(people, params),
             espoo=MUNICIPALITIES.index(ESPOO),
             espoo_residents=espoo_residents,
         )
@@ -191,8 +196,14 @@ class Selection:
             scale = np.where(
                 age_years < 30, p.effect_young, np.where(age_years >= 45, p.effect_old, 1.0)
             )
-            scale = scale * np.where(self.female, p.effect_female, 1.0)
+            scale = scale * np.where(self.female, p.effect_female, 1.0) * self.origin_effect
             scale = scale * np.where(
                 observed_level < LANGUAGE_LEVELS.index("A2.1"), p.effect_low_language, 1.0
             )
             part.effect_scale[enters] = scale[enters]
+
+
+def _origin_effect(people: People, params: WorldParameters) -> npt.NDArray[np.float64]:
+    factors = dict(params.effect_by_origin)
+    by_country = np.array([factors.get(world_region_of(c), 1.0) for c in COUNTRIES])
+    return by_country[people.country_of_birth]

@@ -89,6 +89,7 @@ def generate(
     sc = scale(scale_name)
     params = WorldParameters(confounding=confounding)
     out.mkdir(parents=True, exist_ok=True)
+    _remove_previous_world(out)
     parts = out / ".parts"
     parts.mkdir(exist_ok=True)
     people_seed, chunks_seed, defects_seed = np.random.SeedSequence(seed).spawn(3)
@@ -108,12 +109,12 @@ def generate(
         employers=out_money.business_ids(max(2_000, len(people) // 8)),  # ~8 persons per payer
     )
     truth = Truth(tuple(p.service for p in params.programmes))
-    planted: list[dict[str, object]] = []
+    planted: list[dict[str, Any]] = []
     try:
         for i, result in enumerate(_run(job, workers or os.cpu_count() or 1)):
             for name, (columns, rows, records) in result.registers.items():
                 offset = writer.rows_written(name)
-                planted += [{**r, "row": int(r["row"]) + offset} for r in records]  # type: ignore[call-overload]
+                planted += [{**r, "row": r["row"] + offset} for r in records]
                 writer.append(name, parts / f"{name}.{i:05d}", columns, rows)
             truth.extend(result.truth)
             if progress is not None:
@@ -176,7 +177,7 @@ class _Job:
 
 @dataclass
 class _ChunkResult:
-    registers: dict[str, tuple[list[str], int, list[dict[str, object]]]]
+    registers: dict[str, tuple[list[str], int, list[dict[str, Any]]]]
     """Per register: columns, rows written and planted defects (rows 1-based within the part)."""
     truth: Truth
 
@@ -216,7 +217,7 @@ def _build(i: int) -> _ChunkResult:
     defect_rng = np.random.default_rng(job.defect_seeds[i])
     registers = {}
     for name, table in _tables(chunk, job.employers, job.defects > 0).items():
-        records: list[dict[str, object]] = []
+        records: list[dict[str, Any]] = []
         if job.defects > 0:
             plan = plan_defects(REGISTERS[name], table, job.defects, defect_rng)
             table, records = apply_defects(table, plan, 1)
@@ -226,6 +227,14 @@ def _build(i: int) -> _ChunkResult:
     truth = Truth(tuple(p.service for p in job.params.programmes))
     truth.add(chunk)
     return _ChunkResult(registers, truth)
+
+
+def _remove_previous_world(out: Path) -> None:
+    """Delete the files an earlier world wrote here, so none of them is taken for this one's."""
+    names = [f"{r}.{ext}" for r in REGISTERS for ext in ("csv", "parquet")]
+    for name in (*names, "delivery.toml", "truth.json", "defects.json"):
+        (out / name).unlink(missing_ok=True)
+    shutil.rmtree(out / ".parts", ignore_errors=True)
 
 
 def _chunks(people: People) -> list[tuple[int, int]]:
