@@ -1,5 +1,7 @@
 """Reading deliveries: validation, quarantine, pseudonymisation and the linkage report.
 
-Secure zone. Built so far: the project key (:mod:`kotoeval.ingest.keys`) and the pseudonyms
-(:mod:`kotoeval.ingest.pseudonym`); reading, validation and the warehouse come next.
+Secure zone. Built so far: what a delivery holds and its structural checks
+(:mod:`kotoeval.ingest.delivery`), the project key (:mod:`kotoeval.ingest.keys`) and the
+pseudonyms (:mod:`kotoeval.ingest.pseudonym`). Row validation, quarantine and the warehouse
+come next.
 """
