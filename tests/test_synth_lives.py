@@ -7,7 +7,15 @@ import pytest
 
 from kotoeval.synth.chunk import Chunk, runs
 from kotoeval.synth.context import IN_SERVICES, UNEMPLOYED, WITH, WITHOUT
-from kotoeval.synth.params import ESPOO, MUNICIPALITIES, N_MONTHS, OSKE, WorldParameters, scale
+from kotoeval.synth.params import (
+    ESPOO,
+    LANGUAGES,
+    MUNICIPALITIES,
+    N_MONTHS,
+    OSKE,
+    WorldParameters,
+    scale,
+)
 from kotoeval.synth.people import draw_people
 
 MONTHS = np.arange(N_MONTHS)
@@ -99,3 +107,24 @@ def test_unobserved_confounding_when_asked() -> None:
         gaps.append(c.bg.confounder[clients].mean() - c.bg.confounder[c.bg.adult_immigrant].mean())
     assert abs(gaps[0]) < 0.15  # without confounding, the unobserved trait plays no part
     assert gaps[1] > gaps[0] + 0.15  # with it, clients are selected on it
+
+
+def test_finnish_comes_faster_to_some(chunk: Chunk) -> None:
+    """Time to B1.1 varies with education and origin (Estonian speakers learn fastest)."""
+    bg, p = chunk.bg, chunk.people
+    reached = (bg.language >= 6).argmax(axis=1).astype(float)
+    reached[~(bg.language >= 6).any(axis=1)] = np.nan
+    months = reached - np.maximum(p.arrival, 0)
+    newcomers = bg.adult_immigrant & (p.arrival >= 0) & (p.arrival < 60)
+    by_education = [np.nanmedian(months[newcomers & (p.education == e)]) for e in (0, 2)]
+    assert by_education[1] < by_education[0]
+    estonian, somali = (LANGUAGES.index(code) for code in ("et", "so"))
+    fast = np.nanmedian(months[newcomers & (p.language == estonian)])
+    slow = np.nanmedian(months[newcomers & (p.language == somali)])
+    assert fast < slow
+
+
+def test_integration_plans_last_at_most_three_years(chunk: Chunk) -> None:
+    planned = chunk.bg.plan_start < N_MONTHS
+    length = chunk.bg.plan_end[planned] - chunk.bg.plan_start[planned]
+    assert (length <= 36).all() and (length > 0).all()
