@@ -24,7 +24,13 @@ from kotoeval.outcomes import (
     group_mean,
     observed,
 )
-from kotoeval.outcomes.subgroups import AGE_BANDS, EDUCATION_BANDS, LANGUAGE_BANDS, band
+from kotoeval.outcomes.subgroups import (
+    AGE_BANDS,
+    EDUCATION_BANDS,
+    LANGUAGE_BANDS,
+    SUBGROUP_VARIABLES,
+    band,
+)
 from kotoeval.registers.codes import PROGRAMMES, VOCATIONAL_PROGRAMMES
 from kotoeval.registers.reference import world_region_of
 from kotoeval.synth.background import degree_level
@@ -129,7 +135,7 @@ def _subgroups(c: Chunk, who: Ints, index: Ints) -> dict[str, npt.NDArray[np.str
     level = degree_level(c.lives.degree[WITHOUT][who, index])
     region = np.array([world_region_of(code) for code in COUNTRIES])[p.country_of_birth[who]]
     ground = np.array([*GROUNDS, "none"])[p.ground[who]]
-    return {
+    labels = {
         "age_band": band(age, AGE_BANDS).astype(str),
         "sex": np.where(p.sex[who] == 1, "male", "female"),
         "world_region": region,
@@ -139,6 +145,7 @@ def _subgroups(c: Chunk, who: Ints, index: Ints) -> dict[str, npt.NDArray[np.str
         "education_level": band(level.astype(np.int64), EDUCATION_BANDS).astype(str),
         "permit_ground": ground,
     }
+    return {name: labels[name] for name in SUBGROUP_VARIABLES}
 
 
 @dataclass
