@@ -11,8 +11,8 @@ import pyarrow as pa
 from stdnum.fi import hetu as stdnum_hetu
 
 from kotoeval.registers import REGISTERS
+from kotoeval.registers.rules import RULES
 from kotoeval.synth import WorldSummary
-from kotoeval.synth.defects import RULES
 from tests.helpers import column_violations, end_before_start, read_register
 
 

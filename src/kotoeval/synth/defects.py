@@ -21,20 +21,6 @@ from kotoeval.registers import Register
 from kotoeval.registers.hetu import CHECK_CHARACTERS
 from kotoeval.registers.reference import load
 
-#: Every rule a planted row can break; ingest uses the same names.
-RULES: Final = (
-    "hetu_checksum",
-    "hetu_sex_mismatch",
-    "impossible_date",
-    "end_before_start",
-    "unknown_code",
-    "negative_amount",
-    "days_out_of_range",
-    "month_out_of_range",
-    "duplicate_row",
-    "conflicting_duplicate",
-    "overlapping_period",
-)
 #: A column whose value a conflicting duplicate changes, per register (none: rule not planted).
 CONFLICT_COLUMN: Final = {
     "population": "disposable_income",
