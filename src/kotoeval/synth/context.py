@@ -25,13 +25,11 @@ IDLE, UNEMPLOYED, IN_SERVICES = 0, 1, 2
 class Context:
     """Per-person arrays the loop reads every month, computed once (months on the first axis)."""
 
+    people: People
     born: Ints
     start: Ints
     end: Ints
     arrival: Ints
-    move: Ints
-    municipality_before: npt.NDArray[np.int16]
-    municipality_after: npt.NDArray[np.int16]
     shock: npt.NDArray[np.float32]
     studying: Bools
     training: Bools
@@ -42,13 +40,11 @@ class Context:
     def of(cls, people: People, bg: Background) -> Context:
         """The context of a chunk (or of a subset of it)."""
         return cls(
+            people=people,
             born=people.born_month,
             start=people.start,
             end=people.end,
             arrival=people.arrival,
-            move=people.move,
-            municipality_before=people.municipality_before,
-            municipality_after=people.municipality_after,
             shock=np.ascontiguousarray(bg.shock.T),
             studying=np.ascontiguousarray(bg.studying.T),
             training=np.ascontiguousarray(bg.training.T),
@@ -62,4 +58,4 @@ class Context:
 
     def in_espoo(self, m: int, espoo: int) -> Bools:
         """Living in Espoo (municipality index ``espoo``) in month ``m``."""
-        return np.where(m < self.move, self.municipality_before, self.municipality_after) == espoo
+        return self.people.municipality(m) == espoo

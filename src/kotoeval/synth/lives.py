@@ -84,12 +84,8 @@ def simulate(
     """
     n = len(people)
     months = np.arange(N_MONTHS)
-    resident = (people.start[:, None] <= months) & (months < people.end[:, None])
-    in_espoo = np.where(
-        months < people.move[:, None],
-        people.municipality_before[:, None],
-        people.municipality_after[:, None],
-    ) == MUNICIPALITIES.index(ESPOO)
+    resident = people.resident(months[:, None]).T
+    in_espoo = MUNICIPALITIES.index(ESPOO) == people.municipality(months[:, None]).T
     espoo_residents = (resident & in_espoo).sum(axis=0)
     occupation_draw = rng.random(n)
     loop = np.flatnonzero(bg.adult_immigrant)
@@ -111,7 +107,7 @@ def _settled(
     n = len(people)
     months = np.arange(N_MONTHS)
     age = months[None, :] - people.born_month[:, None]
-    resident = (people.start[:, None] <= months) & (months < people.end[:, None])
+    resident = people.resident(months[:, None]).T
     working_age = resident & (age >= 18 * 12) & (age < bg.retire_age[:, None])
     index = (
         bg.base_index[:, None]

@@ -37,7 +37,7 @@ def population(c: Chunk) -> pa.Table:
     """One row per person and year when resident on 31 December."""
     p = c.people
     december = (YEARS - FIRST_YEAR) * 12 + 11
-    resident = (p.start[:, None] <= december) & (december < p.end[:, None])
+    resident = p.resident(december[:, None]).T
     person, y = np.nonzero(resident)
     m = december[y]
     age = m - p.born_month[person]
@@ -84,9 +84,7 @@ def population(c: Chunk) -> pa.Table:
             "year": codes_text(tuple(str(year) for year in YEARS), y),
             "municipality": codes_text(
                 MUNICIPALITIES,
-                np.where(
-                    m < p.move[person], p.municipality_before[person], p.municipality_after[person]
-                ),
+                p.municipality(m, person),
             ),
             "sex": text(p.sex[person]),
             "country_of_birth": codes_text(COUNTRIES, p.country_of_birth[person]),

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from kotoeval.registers.codes import JOBSEEKER_STATUSES, PLANS, SERVICES
 from kotoeval.registers.reference import load
-from kotoeval.synth.calendar import date_in_month, date_text, month_start
+from kotoeval.synth.calendar import date_in_month, date_text, month_of, month_start
 from kotoeval.synth.chunk import Chunk, codes_text, runs, stable_hash, text
 from kotoeval.synth.context import IN_SERVICES, UNEMPLOYED, WITH
 from kotoeval.synth.params import ESPOO, MUNICIPALITIES, N_MONTHS
@@ -138,9 +138,7 @@ def jobseeker_periods(c: Chunk, status: npt.NDArray[np.int8]) -> pa.Table:
     )
     ongoing = last == N_MONTHS - 1
     p = c.people
-    municipality = np.where(
-        first < p.move[row], p.municipality_before[row], p.municipality_after[row]
-    )
+    municipality = p.municipality(first, row)
     area = load("municipalities").attribute("employment_area")
     areas = np.array([area[code] for code in MUNICIPALITIES])
     return pa.table(
@@ -200,9 +198,7 @@ def service_plans(c: Chunk, status: npt.NDArray[np.int8]) -> pa.Table:
     end = np.concatenate([x[3] for x in items])
     ongoing = np.concatenate([x[4] for x in items])
     month = np.concatenate([x[5] for x in items])
-    municipality = np.where(
-        month < p.move[person], p.municipality_before[person], p.municipality_after[person]
-    )
+    municipality = p.municipality(month, person)
     order = np.lexsort((plan, start, person))
     return pa.table(
         {
@@ -330,12 +326,7 @@ def services(
     start = np.concatenate(rows.start)
     referral = np.concatenate(rows.referral)
     ongoing = np.concatenate(rows.ongoing)
-    month = (start.astype("datetime64[M]") - month_start(0).astype("datetime64[M]")).astype(
-        np.int64
-    )
-    municipality = np.where(
-        month < p.move[person], p.municipality_before[person], p.municipality_after[person]
-    )
+    municipality = p.municipality(month_of(start), person)
     is_programme = np.isin(service, [SERVICES.index("oske"), SERVICES.index("koske")])
     municipality = np.where(is_programme, MUNICIPALITIES.index(ESPOO), municipality)
     order = np.lexsort((service, start, person))

@@ -110,12 +110,18 @@ class People:
         return self.arrival > -NEVER
 
     def resident(self, m: int | Ints) -> npt.NDArray[np.bool_]:
-        """Resident during month ``m`` (per person)."""
+        """Resident during month ``m`` (per person; a column of months gives months × persons)."""
         return (self.start <= m) & (m < self.end)
 
-    def municipality(self, m: int | Ints) -> Codes:
-        """Municipality of residence in month ``m`` (index into ``MUNICIPALITIES``)."""
-        return np.where(m < self.move, self.municipality_before, self.municipality_after)
+    def municipality(self, m: int | Ints, person: Ints | None = None) -> Codes:
+        """Municipality of residence in month ``m`` (index into ``MUNICIPALITIES``).
+
+        Of every person, or of the persons ``person`` with ``m`` aligned to them.
+        """
+        who = slice(None) if person is None else person
+        return np.where(
+            m < self.move[who], self.municipality_before[who], self.municipality_after[who]
+        )
 
 
 def _draw(
