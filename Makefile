@@ -6,10 +6,10 @@ CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: help setup demo test lint typecheck contracts unit bench lock clean
+.PHONY: help setup java demo test lint typecheck contracts unit bench lock clean
 
 help:
-	@echo "make demo   - set up, build the Espoo-scale synthetic register world and print its facts"
+	@echo "make demo   - set up, build the Espoo-scale synthetic register world and ingest it"
 	@echo "make test   - set up, run the test suite, ruff, mypy and the zone import contracts"
 	@echo "make bench  - run the benchmarks in benchmarks/ (time and peak memory)"
 	@echo "make lock   - refresh $(CONSTRAINTS) from a fresh resolution (maintainers only)"
@@ -21,6 +21,13 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# The Spark engine (and its parity tests) needs Java 17 or newer.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "Installing Java 17 (openjdk-17-jre-headless) for the Spark engine"; \
+		SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless; }
 
 demo: $(STAMP)
 	$(BIN)/kotoeval demo --out $(DEMO_OUT)
@@ -37,7 +44,7 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(STAMP) java
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -11,7 +11,7 @@ import pyarrow as pa
 from stdnum.fi import hetu as stdnum_hetu
 
 from kotoeval.registers import REGISTERS
-from kotoeval.registers.rules import RULES
+from kotoeval.registers.rules import PLANTED
 from kotoeval.synth import WorldSummary
 from tests.helpers import column_violations, end_before_start, read_register
 
@@ -93,7 +93,7 @@ def test_each_planted_row_breaks_its_rule(tiny_defects: WorldSummary) -> None:
 def test_every_rule_and_file_fault_is_planted(tiny_defects: WorldSummary) -> None:
     document = json.loads((tiny_defects.out / "defects.json").read_text())
     rules = Counter(r["rule"] for r in document["rows"])
-    assert set(rules) == set(RULES), set(RULES) - set(rules)
+    assert set(rules) == set(PLANTED), set(PLANTED) - set(rules)
     assert tiny_defects.defects == len(document["rows"])
     files = {f["rule"]: f for f in document["files"]}
     manifest = tomllib.loads((tiny_defects.out / "delivery.toml").read_text())

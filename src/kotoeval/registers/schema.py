@@ -32,6 +32,8 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     pseudonym: Pseudonym | None = None
+    range_rule: str = "value_out_of_range"
+    """The rule a value below ``minimum`` or above ``maximum`` breaks."""
 
     @property
     def allowed(self) -> str:
@@ -164,7 +166,9 @@ EARNINGS = Register(
         _hetu(),
         Column("month", "month", "month of payment"),
         Column("employer", "text", "payer's business ID", pseudonym="employer"),
-        Column("wages_eur", "decimal", "wages paid, euros", minimum=0),
+        Column(
+            "wages_eur", "decimal", "wages paid, euros", minimum=0, range_rule="negative_amount"
+        ),
         Column(
             "occupation",
             "text",
@@ -184,8 +188,12 @@ BENEFITS = Register(
         _hetu(),
         Column("month", "month", "month of payment"),
         Column("benefit", "text", "benefit", codes=codes.BENEFITS),
-        Column("amount_eur", "decimal", "amount paid, euros", minimum=0),
-        Column("days", "int", "compensated days", minimum=0, maximum=31),
+        Column(
+            "amount_eur", "decimal", "amount paid, euros", minimum=0, range_rule="negative_amount"
+        ),
+        Column(
+            "days", "int", "compensated days", minimum=0, maximum=31, range_rule="days_out_of_range"
+        ),
     ),
     key=("hetu", "month", "benefit"),
     requires_resident=True,

@@ -1,4 +1,10 @@
 """The engine: Ibis connection (DuckDB by default, Spark for scale), tables, atomic writes.
 
-Secure zone. Not built yet.
+Secure zone. :func:`open_warehouse` opens a DuckDB file or a Parquet dataset folder with either
+engine; :class:`Warehouse` reads published tables and swaps new ones in all at once.
 """
+
+from kotoeval.warehouse.engine import ENGINES, Engine, EngineName
+from kotoeval.warehouse.store import Warehouse, open_warehouse
+
+__all__ = ["ENGINES", "Engine", "EngineName", "Warehouse", "open_warehouse"]

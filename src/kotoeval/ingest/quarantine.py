@@ -1,0 +1,86 @@
+"""The quarantine: every delivered row that was not loaded, with where it came from and why.
+
+A quarantined row keeps its values as delivered, except that identifiers are replaced by their
+pseudonyms, and anything still shaped like an identity code is masked, so the quarantine is as
+safe to open as the rest of the warehouse.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from kotoeval.ingest.delivery import Source
+from kotoeval.registers import Register
+
+QUARANTINE = ibis.schema(
+    {
+        "register": "string",
+        "file": "string",
+        "row": "int64",
+        "line": "int64",
+        "rule": "string",
+        "column": "string",
+        "value": "string",
+        "pid": "string",
+        "record": "string",
+    }
+)
+"""Columns of the ``quarantine`` table. ``row`` is the 1-based data row of the file; ``line``
+the line of a CSV file (row + 1, for the header), empty for Parquet."""
+
+#: Anything shaped like a Finnish identity code, whatever its check character.
+HETU_LIKE = r"[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Za-z]"
+MASK = "<identity code>"
+_SEPARATOR = "; "
+
+
+def quarantine_rows(
+    reg: Register,
+    checked: ir.Table,
+    rejected: ir.Table,
+    source: Source,
+    maps: dict[str, ir.Table],
+) -> ir.Table:
+    """Quarantine rows of one register, in the shape of :data:`QUARANTINE`.
+
+    ``checked`` holds every staged row (identifiers as keys of the run's ``maps``); ``rejected``
+    the ``_part``/``_row``/``_rule``/``_column`` of every row that is not loaded.
+    """
+    rows = rejected.join(checked.drop("_rule", "_column"), ["_part", "_row"])
+    person = maps["person"]
+    right = person.select(_pkey=person.pkey, pid=person.pid)
+    rows = rows.left_join(right, rows.pkey == right._pkey)
+    shown: dict[str, ir.StringValue] = {"hetu": rows.pid}
+    for c in reg.columns:
+        if c.pseudonym in ("employer", "family"):
+            mapped = maps[c.pseudonym]
+            right = mapped.select(_key=mapped.pkey, **{f"_{c.name}_pid": mapped.pid})
+            rows = rows.left_join(right, rows[c.name] == right._key)
+            shown[c.name] = rows[f"_{c.name}_pid"]
+        elif c.pseudonym is None:
+            shown[c.name] = rows[c.name].cast("string")
+    record = ibis.literal("")
+    for i, c in enumerate(reg.columns):
+        label = "pid" if c.name == "hetu" else c.name
+        record = record.concat(f"{_SEPARATOR if i else ''}{label}=", shown[c.name].fill_null(""))
+    offending = ibis.cases(
+        *[(rows._column == name, value) for name, value in shown.items()],
+        else_=ibis.null("string"),
+    )
+    file = ibis.cases(
+        *[(rows._part == i, path.name) for i, path in enumerate(source.files)],
+        else_=ibis.null("string"),
+    )
+    line = rows._row + 1 if source.format == "csv" else ibis.null("int64")
+    return rows.select(
+        register=ibis.literal(reg.name),
+        file=file,
+        row=rows._row,
+        line=line,
+        rule=rows._rule,
+        column=rows._column,
+        value=offending.re_replace(HETU_LIKE, MASK),
+        pid=rows.pid,
+        record=record.re_replace(HETU_LIKE, MASK),
+    ).cast(QUARANTINE)

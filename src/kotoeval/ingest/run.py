@@ -1,0 +1,436 @@
+"""One ingest: a delivery in, a warehouse of pseudonymised, linked, reconciled tables out.
+
+Per register, in contract order (population first, since linkage needs it): stage the files,
+pseudonymise the codes not seen before, apply the row rules, the cross-row rules and linkage,
+and write the loaded rows and the quarantined ones as pending tables. Only when every register
+has been processed are the pending tables published, all at once.
+
+What the warehouse holds afterwards:
+
+- one table per register, ``hetu`` replaced by ``pid`` (employer and family identifiers by
+  their own pseudonyms);
+- ``persons``: pid, birth year and month and sex from the identity code;
+- ``quarantine``: every row not loaded, with file, row, rule, column, the offending value and
+  the row as text, identity codes replaced by pseudonyms;
+- ``loads``: one row per register per ingest: fingerprint of its files and the reconciliation
+  ``rows_in = loaded + quarantined + duplicates``;
+- ``meta``: a check value of the key, so another key cannot be mixed into the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from kotoeval import __version__
+from kotoeval.errors import DeliveryError, KeyFileError
+from kotoeval.ingest.delivery import Source, fingerprint, open_delivery
+from kotoeval.ingest.keys import Purpose, derived_key, load_key
+from kotoeval.ingest.pseudonym import identifier_map, person_map
+from kotoeval.ingest.quarantine import quarantine_rows
+from kotoeval.ingest.stage import stage, unstage
+from kotoeval.ingest.validate import (
+    checked_rows,
+    compact_code,
+    differing_column,
+    duplicates,
+    key_counts,
+    overlapping,
+    typed_columns,
+)
+from kotoeval.registers import REGISTERS, Register
+from kotoeval.warehouse import EngineName, Warehouse, open_warehouse
+
+log = logging.getLogger("kotoeval.ingest")
+Progress = Callable[[str, str], None]
+#: Distinct identity codes fetched from the engine and pseudonymised at a time.
+_CODE_BATCH = 500_000
+
+
+@dataclass
+class RegisterLoad:
+    """What became of one register's rows."""
+
+    register: str
+    files: list[str]
+    fingerprint: str
+    rows_in: int
+    loaded: int
+    quarantined: int
+    duplicates: int
+    extra_columns: list[str]
+    persons: int
+    """Distinct pseudonyms among the rows that passed the row and cross-row rules."""
+    linked: int | None
+    """Of those, how many are in the population register (None: no population to link to)."""
+    orphan_rows: int
+    """Rows quarantined as ``unlinked`` (only in registers that require a resident)."""
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reconciles(self) -> bool:
+        """Every row that came in is loaded, quarantined or a counted duplicate."""
+        return self.rows_in == self.loaded + self.quarantined + self.duplicates
+
+    @property
+    def linked_share(self) -> float | None:
+        """Share of the register's persons found in the population register."""
+        if self.linked is None or self.persons == 0:
+            return None
+        return self.linked / self.persons
+
+
+@dataclass
+class IngestReport:
+    """The result of :func:`ingest`."""
+
+    warehouse: Path
+    engine: str
+    loads: list[RegisterLoad]
+    seconds: float
+
+
+def key_check(key: bytes) -> str:
+    """A value that identifies the key without revealing it (stored in ``meta``)."""
+    return hmac.new(key, b"kotoeval key check", hashlib.sha256).hexdigest()[:16]
+
+
+def ingest(
+    source: Path,
+    warehouse: Path,
+    key_file: Path,
+    engine: EngineName = "duckdb",
+    memory_limit: str | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Validate, pseudonymise and link every register in ``source`` into ``warehouse``.
+
+    Structural faults raise :class:`~kotoeval.errors.DeliveryError` before the warehouse is
+    touched; whatever happens, the warehouse is either the previous one or the new one whole.
+    """
+    started = time.perf_counter()
+    sources = open_delivery(source)
+    key = load_key(key_file)
+    notify = progress or (lambda register, step: None)
+    wh = open_warehouse(warehouse, engine, memory_limit)
+    try:
+        _check_key(wh, key)
+        log.info("ingest of %s into %s on %s", source, warehouse, engine)
+        run = _Run(wh, key, notify)
+        ordered = sorted(sources.values(), key=lambda s: list(REGISTERS).index(s.register.name))
+        loads = [run.load(s) for s in ordered]
+        run.finish(loads)
+        published = wh.publish()
+        log.info("published %s", ", ".join(published))
+    finally:
+        wh.close()
+    return IngestReport(warehouse, engine, loads, time.perf_counter() - started)
+
+
+def _check_key(wh: Warehouse, key: bytes) -> None:
+    check = key_check(key)
+    if wh.has("meta"):
+        stored = dict(wh.table("meta").to_pyarrow().to_pylist()[0])
+        if stored["key_check"] != check:
+            raise KeyFileError(
+                f"{wh.path} was built with another key; its pseudonyms could not be linked with "
+                "this delivery's. Use the warehouse's own key, or a new warehouse."
+            )
+        return
+    wh.write(
+        "meta",
+        ibis.memtable(
+            {
+                "key_check": [check],
+                "created_at": [datetime.now(UTC).isoformat(timespec="seconds")],
+                "created_by": [f"kotoeval {__version__}"],
+            }
+        ),
+    )
+
+
+class _Run:
+    """State shared by the registers of one ingest: the pseudonym maps and the population."""
+
+    def __init__(self, wh: Warehouse, key: bytes, notify: Progress) -> None:
+        self.wh = wh
+        self.engine = wh.engine
+        self.keys = {p: derived_key(key, p) for p in PURPOSES}
+        self.notify = notify
+        self.maps = {
+            p: self.engine.append_arrow(f"map_{p}", _map(p, self.keys[p], [], 0)) for p in PURPOSES
+        }
+        self.sizes = dict.fromkeys(PURPOSES, 0)
+        self.residents: ir.Table | None = None
+        if wh.has("population"):
+            published = wh.table("population").select("pid").distinct()
+            self.residents = published  # pids; turned into keys once the map is known
+        self.quarantine: list[ir.Table] = []
+
+    def load(self, source: Source) -> RegisterLoad:
+        reg = source.register
+        name = reg.name
+        self.notify(name, "reading")
+        staged = stage(self.engine, source)
+        rows_in = int(staged.count().to_pyarrow().as_py())
+        log.info("%s: %d rows from %s", name, rows_in, ", ".join(f.name for f in source.files))
+        if source.extra_columns:
+            log.info("%s: columns outside the contract left out: %s", name, source.extra_columns)
+        self.notify(name, "pseudonymising")
+        links = {
+            c.name: self._links(name, c.name, c.pseudonym, staged)
+            for c in reg.columns
+            if c.pseudonym is not None
+        }
+        self.notify(name, "validating")
+        checked = self.engine.materialise(
+            f"checked_{name}", checked_rows(reg, staged, links, source.decimal)
+        )
+        unstage(self.engine, source)
+        valid = checked.filter(checked._rule.isnull())
+        valid = valid.mutate(**typed_columns(reg, valid, source.decimal))
+        rejected = self._cross_row(reg, valid)
+        if name == "population":
+            self.residents = self.engine.materialise(
+                "residents", checked.filter(checked._column.fill_null("") != "hetu").select("pkey").distinct()
+            )
+        elif reg.requires_resident:
+            rejected = ibis.union(rejected, self._unlinked(reg, valid, rejected))
+        rejected = self.engine.materialise(
+            f"rejected_{name}",
+            ibis.union(
+                checked.filter(checked._rule.notnull()).select("_part", "_row", "_rule", "_column"),
+                rejected,
+            ),
+        )
+        loaded = valid.anti_join(rejected, ["_part", "_row"])
+        self.notify(name, "writing")
+        self.wh.write(name, self._output(reg, loaded))
+        quarantined = self.engine.materialise(
+            f"quarantine_{name}",
+            quarantine_rows(reg, checked, rejected, source, self.maps),
+        )
+        self.quarantine.append(quarantined)
+        by_rule = {
+            row["rule"]: int(row["n"])
+            for row in rejected.group_by(rule=rejected._rule)
+            .agg(n=ibis._.count())
+            .to_pyarrow()
+            .to_pylist()
+        }
+        persons, linked = self._persons_linked(loaded)
+        self.engine.drop(f"checked_{name}")
+        duplicates = by_rule.get("duplicate_row", 0)
+        load = RegisterLoad(
+            register=name,
+            files=[f.name for f in source.files],
+            fingerprint=fingerprint(source.files),
+            rows_in=rows_in,
+            loaded=rows_in - sum(by_rule.values()),
+            quarantined=sum(by_rule.values()) - duplicates,
+            duplicates=duplicates,
+            extra_columns=list(source.extra_columns),
+            persons=persons,
+            linked=linked,
+            orphan_rows=by_rule.get("unlinked", 0),
+            by_rule=by_rule,
+        )
+        log.info(
+            "%s: %d in = %d loaded + %d quarantined + %d duplicates; %s",
+            name, rows_in, load.loaded, load.quarantined, duplicates, by_rule,
+        )  # fmt: skip
+        self.notify(name, "done")
+        return load
+
+    def _links(self, register: str, column: str, purpose: str, staged: ir.Table) -> ir.Table:
+        """Distinct delivered values of ``column`` → their key in the map of ``purpose``.
+
+        Values not met before in this run are pseudonymised (in Python: the key never enters
+        the engine) and added to the map.
+        """
+        raw = self.engine.materialise(
+            f"values_{register}_{column}",
+            staged.select(raw=staged[column]).filter(ibis._.raw.notnull()).distinct(),
+        )
+        code = compact_code(raw.raw) if purpose == "person" else raw.raw
+        new = raw.select(code=code).filter(ibis._.code.notnull()).distinct()
+        new = new.anti_join(self.maps[purpose], "code")
+        for batch in new.to_pyarrow_batches(chunk_size=_CODE_BATCH):
+            codes = batch.column("code").to_pylist()
+            if codes:
+                table = _map(purpose, self.keys[purpose], codes, self.sizes[purpose])
+                self.sizes[purpose] += len(codes)
+                self.maps[purpose] = self.engine.append_arrow(f"map_{purpose}", table)
+        mapped = self.maps[purpose]
+        wanted = ["pkey", "problem", "sex"] if purpose == "person" else ["pkey"]
+        links = raw.mutate(code=code).left_join(mapped, "code").select("raw", *wanted)
+        return self.engine.materialise(f"links_{register}_{column}", links)
+
+    def _cross_row(self, reg: Register, valid: ir.Table) -> ir.Table:
+        """Rows rejected by the cross-row rules: ``_part``, ``_row``, ``_rule``, ``_column``.
+
+        Only rows whose key occurs more than once can be duplicates or conflicts; they are
+        found by one aggregation and examined on their own, a small table.
+        """
+        key = ["pkey" if c == "hetu" else c for c in reg.key]
+        values = ["pkey" if c.name == "hetu" else c.name for c in reg.columns]
+        repeated = valid.group_by(key).agg(_n=ibis._.count()).filter(ibis._._n > 1).drop("_n")
+        suspects = self.engine.materialise(
+            f"suspects_{reg.name}", valid.semi_join(repeated, key)
+        )
+        suspects = duplicates(suspects, values)
+        rejected = [_rejected(suspects.filter(suspects._copy > 0), "duplicate_row", None)]
+        unique = key_counts(suspects.filter(suspects._copy == 0), key)
+        conflicts = unique.filter(unique._same_key > 1)
+        others = [c for c in values if c not in key]
+        rejected.append(
+            conflicts.select(
+                "_part",
+                "_row",
+                _rule=ibis.literal("conflicting_duplicate"),
+                _column=differing_column(conflicts, key, others),
+            )
+        )
+        if reg.non_overlapping:
+            start, end = reg.periods[0]
+            rest = valid.anti_join(ibis.union(*rejected), ["_part", "_row"])
+            rest = rest.filter(overlapping(rest, "pkey", start, end))
+            rejected.append(_rejected(rest, "overlapping_period", start))
+        return ibis.union(*rejected)
+
+    def _unlinked(self, reg: Register, valid: ir.Table, rejected: ir.Table) -> ir.Table:
+        """Rows of persons who are not in the population register."""
+        residents = self._resident_keys(reg)
+        orphans = valid.anti_join(rejected, ["_part", "_row"]).anti_join(residents, "pkey")
+        return _rejected(orphans, "unlinked", "hetu")
+
+    def _resident_keys(self, reg: Register) -> ir.Table:
+        if self.residents is None:
+            raise DeliveryError(
+                f"{reg.name} can only be linked to the population register, which is neither in "
+                "this delivery nor in the warehouse; deliver population with it"
+            )
+        if "pkey" not in self.residents.columns:  # published pids of an earlier delivery
+            person = self.maps["person"]
+            self.residents = self.engine.materialise(
+                "residents", person.semi_join(self.residents, "pid").select("pkey")
+            )
+        return self.residents
+
+    def _persons_linked(self, loaded: ir.Table) -> tuple[int, int | None]:
+        keys = loaded.select("pkey").distinct()
+        persons = int(keys.count().to_pyarrow().as_py())
+        if self.residents is None:
+            return persons, None
+        residents = self._resident_keys(REGISTERS["population"])
+        linked = int(keys.semi_join(residents, "pkey").count().to_pyarrow().as_py())
+        return persons, linked
+
+    def _output(self, reg: Register, loaded: ir.Table) -> ir.Table:
+        """Loaded rows as stored: pseudonyms in place of identifiers, contract types."""
+        person = self.maps["person"].select(pkey="pkey", pid="pid")
+        rows = loaded.left_join(person, "pkey")
+        columns: dict[str, ir.Value] = {"pid": rows.pid}
+        for c in reg.columns:
+            if c.pseudonym in ("employer", "family"):
+                mapped = self.maps[c.pseudonym]
+                rows = rows.left_join(
+                    mapped.select(**{c.name: mapped.pkey, f"_{c.name}_pid": mapped.pid}), c.name
+                )
+        for c in reg.columns:
+            if c.pseudonym is None:
+                columns[c.name] = rows[c.name]
+            elif c.pseudonym != "person":
+                columns[c.name] = rows[f"_{c.name}_pid"]
+        return rows.select(**columns)
+
+    def finish(self, loads: list[RegisterLoad]) -> None:
+        """Write the tables that span registers: persons, quarantine and loads."""
+        delivered = [load.register for load in loads]
+        person = self.maps["person"]
+        persons = person.filter(person.problem.isnull()).select(
+            "pid", "birth_year", "birth_month", "sex"
+        )
+        if self.wh.has("persons"):
+            persons = ibis.union(self.wh.table("persons"), persons, distinct=True)
+        self.wh.write("persons", persons)
+        quarantine = ibis.union(*self.quarantine) if self.quarantine else None
+        if self.wh.has("quarantine"):
+            old = self.wh.table("quarantine")
+            old = old.filter(~old.register.isin(delivered))
+            quarantine = old if quarantine is None else ibis.union(old, quarantine)
+        if quarantine is not None:
+            self.wh.write("quarantine", quarantine)
+        loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = pa.Table.from_pylist(
+            [_load_row(load, loaded_at, self.engine.name) for load in loads], schema=LOADS
+        )
+        history = ibis.memtable(rows)
+        if self.wh.has("loads"):
+            history = ibis.union(self.wh.table("loads"), history)
+        self.wh.write("loads", history)
+
+
+PURPOSES: tuple[Purpose, ...] = ("person", "employer", "family")
+
+
+def _map(purpose: str, key: bytes, codes: list[str], first: int) -> pa.Table:
+    if purpose == "person":
+        return person_map(key, codes, first)
+    return identifier_map(key, codes, first)
+
+
+def _rejected(rows: ir.Table, rule: str, column: str | None) -> ir.Table:
+    return rows.select(
+        "_part", "_row", _rule=ibis.literal(rule, "string"), _column=ibis.literal(column, "string")
+    )
+
+
+LOADS = pa.schema(
+    [
+        ("register", pa.string()),
+        ("loaded_at", pa.string()),
+        ("engine", pa.string()),
+        ("kotoeval_version", pa.string()),
+        ("files", pa.string()),
+        ("fingerprint", pa.string()),
+        ("rows_in", pa.int64()),
+        ("loaded", pa.int64()),
+        ("quarantined", pa.int64()),
+        ("duplicates", pa.int64()),
+        ("extra_columns", pa.string()),
+        ("persons", pa.int64()),
+        ("linked_persons", pa.int64()),
+        ("orphan_rows", pa.int64()),
+    ]
+)
+"""The ``loads`` table: one row per register per ingest."""
+
+
+def _load_row(load: RegisterLoad, loaded_at: str, engine: str) -> dict[str, object]:
+    return {
+        "register": load.register,
+        "loaded_at": loaded_at,
+        "engine": engine,
+        "kotoeval_version": __version__,
+        "files": ", ".join(load.files),
+        "fingerprint": load.fingerprint,
+        "rows_in": load.rows_in,
+        "loaded": load.loaded,
+        "quarantined": load.quarantined,
+        "duplicates": load.duplicates,
+        "extra_columns": ", ".join(load.extra_columns),
+        "persons": load.persons,
+        "linked_persons": load.linked,
+        "orphan_rows": load.orphan_rows,
+    }

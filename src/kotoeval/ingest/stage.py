@@ -1,0 +1,168 @@
+"""Staging: a delivered register as a scratch table of text, each row with its file and row.
+
+Every dialect ends here in one shape: ``_part`` (index of the file in ``Source.files``), ``_row``
+(1-based data row of that file; a CSV line is the row plus one, for the header) and the contract's columns as text with
+surrounding spaces removed, empty values as null. Columns outside the contract are left out. Validation then works on one shape
+whatever the delivery looked like.
+
+DuckDB reads CSV itself (in parallel, keeping file order, so a row's position is its number);
+Spark gets a Parquet copy written by pyarrow, with the row numbers as a column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from kotoeval.errors import DeliveryError
+from kotoeval.ingest.delivery import Source
+from kotoeval.warehouse import Engine
+
+#: Bytes re-encoded at a time when a file is not UTF-8.
+_TRANSCODE_BLOCK = 1 << 22
+_BATCH_ROWS = 1 << 20
+
+
+def stage(engine: Engine, source: Source) -> ir.Table:
+    """The register of ``source`` as a scratch table of text with ``_part`` and ``_row``."""
+    name = source.register.name
+    if engine.name == "duckdb":
+        parts = [_stage_duckdb(engine, source, path, i) for i, path in enumerate(source.files)]
+        staged = parts[0] if len(parts) == 1 else ibis.union(*parts)
+        return staged if source.format == "csv" else engine.materialise(f"stage_{name}", staged)
+    folder = engine.scratch / f"stage-{name}"
+    folder.mkdir()
+    for i, path in enumerate(source.files):
+        _write_text_parquet(source, path, i, folder / f"part-{i:05d}.parquet")
+    return engine.con.read_parquet(str(folder), table_name=f"stage_{name}")
+
+
+def unstage(engine: Engine, source: Source) -> None:
+    """Free the scratch copies :func:`stage` made of a register's files."""
+    for index in range(len(source.files)):
+        engine.drop(_raw_table(source, index))
+
+
+def _raw_table(source: Source, index: int) -> str:
+    return f"raw_{source.register.name}_{index}"
+
+
+def _columns(source: Source) -> list[str]:
+    return list(source.register.column_names)
+
+
+def _stage_duckdb(engine: Engine, source: Source, path: Path, index: int) -> ir.Table:
+    con = engine.con
+    columns = _columns(source)
+    if source.format == "parquet":
+        text = ", ".join(f'NULLIF(TRIM(CAST("{c}" AS VARCHAR)), \'\') AS "{c}"' for c in columns)
+        return con.sql(
+            f"SELECT CAST({index} AS INTEGER) AS _part, CAST(file_row_number + 1 AS BIGINT) AS _row, "
+            f"{text} FROM read_parquet('{_sql_path(path)}', file_row_number = true)"
+        )
+    readable = _utf8(engine, source, path)
+    table = _raw_table(source, index)
+    declared = ", ".join(f"'{c}': 'VARCHAR'" for c in source.columns)
+    delimiter = source.delimiter.replace("'", "''")
+    try:
+        con.raw_sql(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv("
+            f"'{_sql_path(readable)}', header = true, auto_detect = false, "
+            f"delim = '{delimiter}', quote = '\"', escape = '\"', columns = {{{declared}}}, "
+            "strict_mode = true, null_padding = false, nullstr = '')"
+        )
+    except Exception as error:  # duckdb.Error; its text may quote the row, so only keep the line
+        raise DeliveryError(_unreadable(path, str(error))) from None
+    kept = ", ".join(f'NULLIF(TRIM("{c}"), \'\') AS "{c}"' for c in columns)
+    return con.sql(
+        f"SELECT CAST({index} AS INTEGER) AS _part, CAST(rowid + 1 AS BIGINT) AS _row, {kept} "
+        f"FROM {table}"
+    )
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _unreadable(path: Path, message: str) -> str:
+    line = re.search(r"[Ll]ine:? (\d+)", message)
+    where = f"line {line.group(1)}" if line else "a line"
+    return (
+        f"{path}: {where} cannot be read as a row of the header's columns (a wrong number of "
+        "fields or an unclosed quote); correct the file and deliver it again"
+    )
+
+
+def _utf8(engine: Engine, source: Source, path: Path) -> Path:
+    """``path`` itself if it is UTF-8, else a UTF-8 copy in scratch (DuckDB reads UTF-8)."""
+    if codecs.lookup(source.encoding).name == "utf-8":
+        return path
+    copy = engine.scratch / f"utf8-{source.register.name}-{path.name}"
+    decoder = codecs.getincrementaldecoder(source.encoding)()
+    with path.open("rb") as raw, copy.open("w", encoding="utf-8") as out:
+        offset = 0
+        while block := raw.read(_TRANSCODE_BLOCK):
+            try:
+                out.write(decoder.decode(block))
+            except UnicodeDecodeError as error:
+                raise DeliveryError(
+                    f"{path}: byte {offset + error.start} is not valid {source.encoding}; "
+                    "declare the file's encoding in delivery.toml"
+                ) from None
+            offset += len(block)
+        out.write(decoder.decode(b"", final=True))
+    return copy
+
+
+def _write_text_parquet(source: Source, path: Path, part: int, out: Path) -> None:
+    """Copy one file to Parquet as text, with ``_part`` and ``_row``, batch by batch."""
+    columns = _columns(source)
+    schema = pa.schema(
+        [("_part", pa.int32()), ("_row", pa.int64())] + [(c, pa.string()) for c in columns]
+    )
+    row = 1
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        for batch in _text_batches(source, path):
+            n = batch.num_rows
+            arrays = [
+                pa.array([part] * n, pa.int32()),
+                pa.array(range(row, row + n), pa.int64()),
+            ] + [_trimmed(batch.column(c)) for c in columns]
+            writer.write_batch(pa.record_batch(arrays, schema=schema))
+            row += n
+
+
+def _trimmed(values: pa.Array) -> pa.Array:
+    """Text with surrounding spaces removed and empty as null, as DuckDB's staging does."""
+    text = pc.utf8_trim(values.cast(pa.string()), characters=" ")
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _text_batches(source: Source, path: Path) -> Iterator[pa.RecordBatch]:
+    if source.format == "parquet":
+        yield from pq.ParquetFile(path).iter_batches(batch_size=_BATCH_ROWS)
+        return
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=source.encoding, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=source.delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in source.columns},
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        yield from reader
+    except pa.ArrowInvalid as error:
+        raise DeliveryError(_unreadable(path, str(error))) from None

@@ -1,0 +1,209 @@
+"""Validation as Ibis expressions: the same code on DuckDB and on Spark.
+
+Row rules look at one row: types, required values, code lists, ranges, dates, the identity code
+and the sex it implies, period order. A row breaking several is quarantined for the first, in
+the order of :func:`row_checks` (the identity code first, then the columns in contract order,
+then rules across columns). Cross-row rules then look at the rows that passed: exact duplicates
+are dropped and counted, rows sharing a key with different values are quarantined together,
+and a job-seeker period that starts before the person's previous one ended is quarantined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from kotoeval.registers import Column, Register
+from kotoeval.registers.reference import load
+
+_INT = r"^[+-]?[0-9]+$"
+_DECIMAL = r"^[+-]?[0-9]+(\.[0-9]+)?$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_MONTH = r"^[0-9]{4}-[0-9]{2}$"
+EARLIEST = "1900-01-01"
+LATEST = "2100-12-31"
+#: An ongoing period (no end date) overlaps everything after its start.
+_OPEN_END = "9999-12-31"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A row fails ``rule`` in ``column`` where ``failed`` is true."""
+
+    failed: ir.BooleanValue
+    rule: str
+    column: str
+
+
+def compact_code(raw: ir.StringValue) -> ir.StringValue:
+    """An identity code as stdnum compacts it: spaces removed, upper case."""
+    return raw.replace(" ", "").upper().nullif("")
+
+
+def typed(column: Column, value: ir.StringValue, decimal: str) -> ir.Value:
+    """The value of ``column`` in its contract type (null where it cannot be read).
+
+    Only rows that pass :func:`column_checks` are loaded, so the format is checked there, once;
+    the cast here need not repeat it.
+    """
+    if column.type == "int":
+        return value.try_cast("int64")
+    if column.type == "decimal":
+        return _decimal_text(value, decimal).try_cast("float64")
+    if column.type == "date":
+        return value.try_cast("date")
+    if column.type == "month":
+        return value.concat("-01").try_cast("date")
+    return value
+
+
+def _decimal_text(value: ir.StringValue, decimal: str) -> ir.StringValue:
+    return value.replace(",", ".") if decimal == "," else value
+
+
+def column_checks(column: Column, value: ir.StringValue, decimal: str) -> list[Check]:
+    """Every rule of one column, in the order they are tried.
+
+    ``value`` is staged text: trimmed, empty as null.
+    """
+    name = column.name
+    checks = []
+    if column.required:
+        checks.append(Check(value.isnull(), "missing_value", name))
+    if column.type == "int":
+        checks.append(Check(~value.re_search(_INT), "invalid_value", name))
+    elif column.type == "decimal":
+        checks.append(Check(~_decimal_text(value, decimal).re_search(_DECIMAL), "invalid_value", name))
+    elif column.type == "date":
+        date = typed(column, value, decimal)
+        checks += [
+            Check(~value.re_search(_DATE), "invalid_value", name),
+            Check(
+                value.re_search(_DATE)
+                & (date.isnull() | (date < ibis.date(EARLIEST)) | (date > ibis.date(LATEST))),
+                "impossible_date",
+                name,
+            ),
+        ]
+    elif column.type == "month":
+        month_number = value.substr(5, 2).try_cast("int64")
+        checks += [
+            Check(~value.re_search(_MONTH), "invalid_value", name),
+            Check((month_number < 1) | (month_number > 12), "month_out_of_range", name),
+        ]
+    if column.pattern is not None:
+        checks.append(Check(~value.re_search(column.pattern), "invalid_value", name))
+    number = typed(column, value, decimal) if column.type in ("int", "decimal") else None
+    if column.codes is not None:
+        allowed = column.codes if number is None else [int(c) for c in column.codes]
+        coded = value if number is None else number
+        checks.append(Check(~coded.isin(allowed), "unknown_code", name))
+    if column.reference is not None:
+        checks.append(Check(~value.isin(list(load(column.reference).codes)), "unknown_code", name))
+    if number is not None and column.minimum is not None:
+        checks.append(Check(number < column.minimum, column.range_rule, name))
+    if number is not None and column.maximum is not None:
+        checks.append(Check(number > column.maximum, column.range_rule, name))
+    return checks
+
+
+def row_checks(reg: Register, row: ir.Table, decimal: str) -> list[Check]:
+    """Every row rule of ``reg`` for a staged table joined with the person map.
+
+    ``row`` has the staged text columns and, from the person map, ``problem`` (the rule an
+    invalid identity code breaks) and ``hetu_sex`` (the sex the code gives).
+    """
+    checks = [
+        Check(row.hetu.isnull(), "missing_value", "hetu"),
+        Check(row.problem == "hetu_checksum", "hetu_checksum", "hetu"),
+        Check(row.problem == "hetu_invalid", "hetu_invalid", "hetu"),
+    ]
+    for column in reg.columns:
+        if column.pseudonym != "person":
+            checks += column_checks(column, row[column.name], decimal)
+    if "sex" in reg.column_names:
+        sex = typed(reg.column("sex"), row.sex, decimal)
+        checks.append(Check(sex != row.hetu_sex, "hetu_sex_mismatch", "sex"))
+    for start, end in reg.periods:
+        first = typed(reg.column(start), row[start], decimal)
+        last = typed(reg.column(end), row[end], decimal)
+        checks.append(Check(last < first, "end_before_start", end))
+    return checks
+
+
+def checked_rows(
+    reg: Register, staged: ir.Table, links: dict[str, ir.Table], decimal: str
+) -> ir.Table:
+    """Staged rows with identifiers replaced by their keys and the first row rule broken.
+
+    ``links`` maps each identifier column to its distinct delivered values (``raw``) and their
+    ``pkey`` in the run's pseudonym map; the identity code's also carries ``problem`` and ``sex``.
+    Returns ``_part``, ``_row``, ``pkey``, the other columns as staged text (employer and family
+    identifiers as keys), ``_rule`` and ``_column``.
+    """
+    person = links["hetu"]
+    right = person.select(
+        _raw=person.raw, pkey=person.pkey, problem=person.problem, hetu_sex=person.sex
+    )
+    rows = staged.left_join(right, staged.hetu == right._raw).drop("_raw")
+    for name, link in links.items():
+        if name != "hetu":
+            right = link.select(_raw=link.raw, **{f"_{name}_key": link.pkey})
+            rows = rows.left_join(right, rows[name] == right._raw).drop("_raw")
+    rule, column = first_failure(row_checks(reg, rows, decimal))
+    rows = rows.mutate(_rule=rule, _column=column).drop("hetu", "problem", "hetu_sex")
+    for name in links:
+        if name != "hetu":
+            rows = rows.drop(name).rename({name: f"_{name}_key"})
+    return rows
+
+
+def typed_columns(reg: Register, rows: ir.Table, decimal: str) -> dict[str, ir.Value]:
+    """The non-identifier columns of ``rows`` in their contract types."""
+    return {c.name: typed(c, rows[c.name], decimal) for c in reg.columns if c.pseudonym is None}
+
+
+def first_failure(checks: list[Check]) -> tuple[ir.StringValue, ir.StringValue]:
+    """The rule and column of the first check a row fails (null where it passes all)."""
+    rule = ibis.cases(
+        *[(c.failed.fill_null(False), c.rule) for c in checks], else_=ibis.null("string")
+    )
+    column = ibis.cases(
+        *[(c.failed.fill_null(False), c.column) for c in checks], else_=ibis.null("string")
+    )
+    return rule, column
+
+
+def duplicates(rows: ir.Table, columns: list[str]) -> ir.Table:
+    """``rows`` with ``_copy``: 0 for the first of identical rows (file order), 1… for copies."""
+    window = ibis.window(group_by=[rows[c] for c in columns], order_by=[rows._part, rows._row])
+    return rows.mutate(_copy=ibis.row_number().over(window))
+
+
+def key_counts(rows: ir.Table, key: list[str]) -> ir.Table:
+    """``rows`` with ``_same_key``: how many rows share the row's key."""
+    return rows.mutate(_same_key=rows.count().over(ibis.window(group_by=[rows[c] for c in key])))
+
+
+def differing_column(rows: ir.Table, key: list[str], others: list[str]) -> ir.StringValue:
+    """The first column whose values differ among rows with the same key (conflicts)."""
+    window = ibis.window(group_by=[rows[c] for c in key])
+    size = rows.count().over(window)
+    differs = []
+    for name in others:
+        column = rows[name]
+        present = column.count().over(window)
+        varies = (column.min().over(window) != column.max().over(window)).fill_null(False)
+        differs.append((varies | ((present > 0) & (present < size)), name))
+    return ibis.cases(*differs, else_=ibis.null("string"))
+
+
+def overlapping(rows: ir.Table, person: str, start: str, end: str) -> ir.BooleanValue:
+    """Whether a period starts on or before the end of an earlier period of the same person."""
+    earlier = ibis.window(
+        group_by=rows[person], order_by=[rows[start], rows._part, rows._row], rows=(None, -1)
+    )
+    latest_end = rows[end].fill_null(ibis.date(_OPEN_END)).max().over(earlier)
+    return (rows[start] <= latest_end).fill_null(False)

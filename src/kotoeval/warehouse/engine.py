@@ -1,0 +1,187 @@
+"""Ibis backends: DuckDB embedded (the default) and local PySpark, and scratch space beside them.
+
+Everything engine-specific lives here and in :mod:`kotoeval.warehouse.store`: how to connect,
+where intermediate tables go, how Parquet is written and read. Transformations elsewhere are Ibis
+expressions that run unchanged on either engine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.parquet as pq
+from ibis.backends import BaseBackend
+
+from kotoeval.errors import SpecError
+
+EngineName = Literal["duckdb", "spark"]
+ENGINES: tuple[EngineName, ...] = ("duckdb", "spark")
+
+
+def default_memory_limit() -> str:
+    """A quarter of the machine's memory: DuckDB spills beyond it instead of growing."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return "4GB"
+    return f"{max(1, total // 4 // 2**30)}GB"
+
+
+class Engine:
+    """An Ibis backend with a private scratch folder for intermediate, person-level tables.
+
+    The scratch folder (mode 0700) may hold identity codes while an ingest runs; it is removed
+    on :meth:`close`, and a run killed before that leaves it to be removed by the next one.
+    """
+
+    def __init__(self, name: EngineName, con: BaseBackend, scratch: Path) -> None:
+        self.name = name
+        self.con = con
+        self.scratch = scratch
+
+    def materialise(self, name: str, expr: ir.Table) -> ir.Table:
+        """Compute ``expr`` once and keep it as a scratch table."""
+        if self.name == "duckdb":
+            self.drop(name)
+            return self.con.create_table(name, expr, temp=True)
+        path = self.scratch / f"{name}-{uuid.uuid4().hex[:8]}"
+        self.con.to_parquet(expr, path)
+        return self.con.read_parquet(str(path), table_name=name)
+
+    def from_arrow(self, name: str, table: pa.Table) -> ir.Table:
+        """A scratch table holding ``table``."""
+        if self.name == "duckdb":
+            self.drop(name)
+            return self.con.create_table(name, table, temp=True)
+        path = self.scratch / f"{name}-{uuid.uuid4().hex[:8]}.parquet"
+        pq.write_table(table, path)
+        return self.con.read_parquet(str(path), table_name=name)
+
+    def append_arrow(self, name: str, table: pa.Table) -> ir.Table:
+        """Add ``table``'s rows to the scratch table ``name`` (created by the first call)."""
+        if self.name == "duckdb":
+            if name in self.con.list_tables():
+                self.con.insert(name, table)
+                return self.con.table(name)
+            return self.con.create_table(name, table, temp=True)
+        folder = self.scratch / name
+        folder.mkdir(exist_ok=True)
+        pq.write_table(table, folder / f"part-{len(list(folder.iterdir())):05d}.parquet")
+        return self.con.read_parquet(str(folder), table_name=f"{name}_{uuid.uuid4().hex[:6]}")
+
+    def drop(self, name: str) -> None:
+        """Free a scratch table made by :meth:`materialise` (DuckDB keeps them in memory)."""
+        if self.name == "duckdb":
+            self.con.raw_sql(f'DROP TABLE IF EXISTS temp."{name}"')
+
+    def write_parquet(self, expr: ir.Table, folder: Path) -> None:
+        """Write ``expr`` as a Parquet dataset (a folder of part files)."""
+        if self.name == "duckdb":
+            folder.mkdir(parents=True)
+            self.con.to_parquet(expr, folder / "part-0.parquet", compression="zstd")
+        else:
+            self.con.to_parquet(expr, folder)
+
+    def read_parquet(self, name: str, folder: Path) -> ir.Table:
+        """A Parquet dataset written by :meth:`write_parquet`, as a table."""
+        if self.name == "duckdb":
+            return self.con.read_parquet(str(folder / "*.parquet"), table_name=name)
+        return self.con.read_parquet(str(folder), table_name=name)
+
+    def close(self) -> None:
+        """Disconnect and remove the scratch folder."""
+        try:
+            self.con.disconnect()
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def scratch_folder(beside: Path) -> Path:
+    """A fresh private folder next to ``beside``; stale ones of killed runs are removed."""
+    parent = beside.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{beside.name}.scratch-"
+    for stale in parent.glob(prefix + "*"):
+        pid = stale.name.removeprefix(prefix).split("-")[0]
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = parent / f"{prefix}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(mode=stat.S_IRWXU)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()
+
+
+def connect(
+    name: EngineName,
+    scratch: Path,
+    database: Path | None = None,
+    memory_limit: str | None = None,
+) -> Engine:
+    """An engine with its scratch folder; ``database`` is a DuckDB file (None: in memory)."""
+    if name == "duckdb":
+        return Engine(name, _duckdb(database, scratch, memory_limit), scratch)
+    if name == "spark":
+        if database is not None:
+            raise SpecError("the Spark engine keeps its warehouse as a Parquet folder, not a file")
+        return Engine(name, _spark(scratch, memory_limit), scratch)
+    raise SpecError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+
+
+def _duckdb(database: Path | None, scratch: Path, memory_limit: str | None) -> BaseBackend:
+    import duckdb
+
+    config: dict[str, Any] = {
+        "memory_limit": memory_limit or default_memory_limit(),
+        "temp_directory": str(scratch / "spill"),
+        "preserve_insertion_order": True,  # staged rows keep their file order (row numbers)
+    }
+    try:
+        return ibis.duckdb.connect(str(database) if database else ":memory:", **config)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise SpecError(
+                f"{database} is in use by another process (another ingest or study?); "
+                "wait for it to finish"
+            ) from None
+        raise
+
+
+def _spark(scratch: Path, memory_limit: str | None) -> BaseBackend:
+    from pyspark.sql import SparkSession
+
+    if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
+        raise SpecError(
+            "the Spark engine needs Java 17 or newer; install it (Debian: "
+            "openjdk-17-jre-headless) or use --engine duckdb"
+        )
+    session = (
+        SparkSession.builder.master("local[*]")
+        .appName("kotoeval")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.local.dir", str(scratch / "spill"))
+        .config("spark.driver.memory", memory_limit or default_memory_limit())
+        .config("spark.sql.shuffle.partitions", str(max(2, (os.cpu_count() or 2) * 2)))
+        .config("spark.sql.parquet.compression.codec", "zstd")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return ibis.pyspark.connect(session)
