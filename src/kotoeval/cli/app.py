@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from kotoeval import __version__
-from kotoeval.errors import KotoevalError
+from kotoeval.errors import KotoevalError, SpecError
 from kotoeval.registers.docs import render as render_registers
 from kotoeval.synth.params import SCALES
 from kotoeval.synth.world import generate
@@ -26,6 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # never print tracebacks with local variables
 )
 console = Console(stderr=True)
+#: Share of rows of the demo's world given a planted fault, so the quarantine has work to show.
+DEMO_DEFECTS = 0.001
 
 
 def _version(value: bool) -> None:
@@ -80,12 +82,49 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
     """Run the main job on the embedded default engine and print where to look."""
-    from kotoeval.cli.report import print_demo, progress_bar, wide_console
+    from kotoeval.cli.report import ingest_progress, print_demo, progress_bar, wide_console
+    from kotoeval.ingest.keys import generate_key
+    from kotoeval.ingest.run import ingest as run_ingest
 
     world = out / "world"
     with progress_bar(console, f"Synthetic world ({scale})") as advance:
-        summary = generate(scale, seed, world, "csv", 0.0, 0.0, None, advance)
-    print_demo(wide_console(), summary)
+        summary = generate(scale, seed, world, "csv", DEMO_DEFECTS, 0.0, None, advance)
+    key = out / "project.key"
+    if not key.exists():
+        generate_key(key)
+    with ingest_progress(console) as notify:
+        report = run_ingest(world, out / "warehouse.duckdb", key, progress=notify)
+    print_demo(wide_console(), summary, report)
+
+
+@app.command()
+def ingest(
+    source: Annotated[Path, typer.Option(help="Folder of the delivered register files.")],
+    warehouse: Annotated[
+        Path,
+        typer.Option(help="A .duckdb file, or a folder for a Parquet dataset (needed by Spark)."),
+    ],
+    key: Annotated[Path, typer.Option(help="Project key file made by `kotoeval keygen`.")],
+    engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark (local PySpark).")] = (
+        "duckdb"
+    ),
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(help="Memory the engine may use before it spills to disk, e.g. 6GB."),
+    ] = None,
+) -> None:
+    """Validate, pseudonymise and link a delivery of registers into the warehouse."""
+    from kotoeval.cli.report import ingest_progress, print_ingest, wide_console
+    from kotoeval.ingest.run import ingest as run_ingest
+    from kotoeval.warehouse import ENGINES
+
+    if engine not in ENGINES:
+        raise SpecError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    with ingest_progress(console) as notify:
+        report = run_ingest(source, warehouse, key, engine, memory_limit, notify)  # type: ignore[arg-type]
+    print_ingest(wide_console(), report)
+    if not all(load.reconciles for load in report.loads):
+        raise SystemExit(1)
 
 
 @app.command()

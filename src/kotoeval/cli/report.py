@@ -6,10 +6,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
+from kotoeval.ingest.run import IngestReport
 from kotoeval.outcomes import OUTCOMES
+from kotoeval.registers import REGISTERS
+from kotoeval.registers.rules import RULE_DESCRIPTIONS, RULES
 from kotoeval.synth.world import WorldSummary
 
 HEADLINE_OUTCOMES = ("vocational_completed_36m", "earnings_y2", "expert_share_y2")
@@ -81,12 +91,86 @@ def print_world(console: Console, s: WorldSummary) -> None:
         console.print(effects)
 
 
-def print_demo(console: Console, s: WorldSummary) -> None:
-    """The demo's report: the world, and where to look."""
+@contextmanager
+def ingest_progress(console: Console) -> Iterator[Callable[[str, str], None]]:
+    """One line per register, showing the step it is in."""
+    steps = ("reading", "pseudonymising", "validating", "writing", "done")
+    with Progress(
+        TextColumn("{task.fields[register]:<18}"),
+        BarColumn(bar_width=20),
+        TextColumn("{task.fields[step]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def notify(register: str, step: str) -> None:
+            if register not in tasks:
+                tasks[register] = progress.add_task(
+                    "", total=len(steps) - 1, register=register, step=step
+                )
+            progress.update(tasks[register], completed=steps.index(step), step=step)
+
+        yield notify
+
+
+def print_ingest(console: Console, report: IngestReport) -> None:
+    """Reconciliation and linkage per register, and the rules that quarantined rows."""
+    table = Table(title=f"Ingest into {report.warehouse} ({report.engine}, {report.seconds:.0f} s)")
+    for column in ("register", "rows in", "loaded", "quarantined", "duplicates", "reconciles"):
+        table.add_column(column, justify="left" if column == "register" else "right")
+    table.add_column("persons", justify="right")
+    table.add_column("in population", justify="right")
+    table.add_column("orphan rows", justify="right")
+    for load in report.loads:
+        share = load.linked_share
+        table.add_row(
+            load.register,
+            f"{load.rows_in:,}",
+            f"{load.loaded:,}",
+            f"{load.quarantined:,}",
+            f"{load.duplicates:,}",
+            "[green]yes[/]" if load.reconciles else "[bold red]NO[/]",
+            f"{load.persons:,}",
+            "–" if share is None else f"{share:.2%}",
+            f"{load.orphan_rows:,}" if REGISTERS[load.register].requires_resident else "–",
+        )
+    console.print(table)
+    rules = [r for r in RULES if any(r in load.by_rule for load in report.loads)]
+    if rules:
+        by_rule = Table(title="Rows not loaded, by rule (every one kept in the quarantine table)")
+        by_rule.add_column("rule")
+        by_rule.add_column("rows", justify="right")
+        by_rule.add_column("registers")
+        by_rule.add_column("what it catches")
+        for rule in rules:
+            counts = [
+                (load.register, load.by_rule[rule]) for load in report.loads if rule in load.by_rule
+            ]
+            by_rule.add_row(
+                rule,
+                f"{sum(n for _, n in counts):,}",
+                ", ".join(f"{register} {n:,}" for register, n in counts),
+                RULE_DESCRIPTIONS[rule],
+            )
+        console.print(by_rule)
+    extra = [f"{load.register}: {', '.join(load.extra_columns)}" for load in report.loads]
+    extra = [e for load, e in zip(report.loads, extra, strict=True) if load.extra_columns]
+    if extra:
+        console.print("Columns outside the contract, left out: " + "; ".join(extra))
+
+
+def print_demo(console: Console, s: WorldSummary, report: IngestReport) -> None:
+    """The demo's report: the world, the ingest, and where to look."""
     print_world(console, s)
+    print_ingest(console, report)
     console.print(f"\nRegisters, truth.json and delivery.toml are in [bold]{s.out}[/].")
     console.print(
         "truth.json holds every programme's true effects: overall, by subgroup and by month."
+    )
+    console.print(
+        f"The warehouse is [bold]{report.warehouse}[/]: one table per register, persons, "
+        "quarantine (every row not loaded and why) and loads (reconciliation, fingerprints)."
     )
 
 

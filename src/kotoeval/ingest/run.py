@@ -122,19 +122,42 @@ def ingest(
     sources = open_delivery(source)
     key = load_key(key_file)
     notify = progress or (lambda register, step: None)
-    wh = open_warehouse(warehouse, engine, memory_limit)
+    handler = _log_file(warehouse)
     try:
-        _check_key(wh, key)
         log.info("ingest of %s into %s on %s", source, warehouse, engine)
-        run = _Run(wh, key, notify)
-        ordered = sorted(sources.values(), key=lambda s: list(REGISTERS).index(s.register.name))
-        loads = [run.load(s) for s in ordered]
-        run.finish(loads)
-        published = wh.publish()
-        log.info("published %s", ", ".join(published))
+        wh = open_warehouse(warehouse, engine, memory_limit)
+        try:
+            _check_key(wh, key)
+            run = _Run(wh, key, notify)
+            ordered = sorted(sources.values(), key=lambda s: list(REGISTERS).index(s.register.name))
+            loads = [run.load(s) for s in ordered]
+            run.finish(loads)
+            published = wh.publish()
+            log.info("published %s", ", ".join(published))
+        finally:
+            wh.close()
+    except Exception as error:
+        # Messages of kotoeval's errors name files, columns and lines, never a value.
+        log.error("ingest failed, the warehouse is as it was: %s", error)
+        raise
     finally:
-        wh.close()
+        log.removeHandler(handler)
+        handler.close()
     return IngestReport(warehouse, engine, loads, time.perf_counter() - started)
+
+
+def log_path(warehouse: Path) -> Path:
+    """Where the ingest log of a warehouse is kept: beside it."""
+    return warehouse.parent / f"{warehouse.name}.ingest.log"
+
+
+def _log_file(warehouse: Path) -> logging.Handler:
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_path(warehouse), encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
 
 
 def _check_key(wh: Warehouse, key: bytes) -> None:
@@ -202,7 +225,8 @@ class _Run:
         rejected = self._cross_row(reg, valid)
         if name == "population":
             self.residents = self.engine.materialise(
-                "residents", checked.filter(checked._column.fill_null("") != "hetu").select("pkey").distinct()
+                "residents",
+                checked.filter(checked._column.fill_null("") != "hetu").select("pkey").distinct(),
             )
         elif reg.requires_resident:
             rejected = ibis.union(rejected, self._unlinked(reg, valid, rejected))
@@ -285,9 +309,7 @@ class _Run:
         key = ["pkey" if c == "hetu" else c for c in reg.key]
         values = ["pkey" if c.name == "hetu" else c.name for c in reg.columns]
         repeated = valid.group_by(key).agg(_n=ibis._.count()).filter(ibis._._n > 1).drop("_n")
-        suspects = self.engine.materialise(
-            f"suspects_{reg.name}", valid.semi_join(repeated, key)
-        )
+        suspects = self.engine.materialise(f"suspects_{reg.name}", valid.semi_join(repeated, key))
         suspects = duplicates(suspects, values)
         rejected = [_rejected(suspects.filter(suspects._copy > 0), "duplicate_row", None)]
         unique = key_counts(suspects.filter(suspects._copy == 0), key)
@@ -304,7 +326,8 @@ class _Run:
         if reg.non_overlapping:
             start, end = reg.periods[0]
             rest = valid.anti_join(ibis.union(*rejected), ["_part", "_row"])
-            rest = rest.filter(overlapping(rest, "pkey", start, end))
+            rest = rest.mutate(_overlap=overlapping(rest, "pkey", start, end))
+            rest = rest.filter(rest._overlap)  # a column first: Spark cannot filter on a window
             rejected.append(_rejected(rest, "overlapping_period", start))
         return ibis.union(*rejected)
 

@@ -75,7 +75,9 @@ def column_checks(column: Column, value: ir.StringValue, decimal: str) -> list[C
     if column.type == "int":
         checks.append(Check(~value.re_search(_INT), "invalid_value", name))
     elif column.type == "decimal":
-        checks.append(Check(~_decimal_text(value, decimal).re_search(_DECIMAL), "invalid_value", name))
+        checks.append(
+            Check(~_decimal_text(value, decimal).re_search(_DECIMAL), "invalid_value", name)
+        )
     elif column.type == "date":
         date = typed(column, value, decimal)
         checks += [

@@ -8,6 +8,7 @@ expressions that run unchanged on either engine.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import uuid
@@ -163,6 +164,16 @@ def _duckdb(database: Path | None, scratch: Path, memory_limit: str | None) -> B
         raise
 
 
+def _java_memory(limit: str) -> str:
+    """DuckDB's way of writing memory (``6GB``, ``512MB``) in Java's (``6144m``)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)I?B?\s*", limit.upper())
+    if match is None:
+        raise SpecError(f"memory limit {limit!r} is not a size such as 6GB or 512MB")
+    number, unit = float(match.group(1)), match.group(2)
+    megabytes = number * {"": 2**-20, "K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}[unit]
+    return f"{max(1, int(megabytes))}m"
+
+
 def _spark(scratch: Path, memory_limit: str | None) -> BaseBackend:
     from pyspark.sql import SparkSession
 
@@ -178,7 +189,7 @@ def _spark(scratch: Path, memory_limit: str | None) -> BaseBackend:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.ansi.enabled", "false")
         .config("spark.local.dir", str(scratch / "spill"))
-        .config("spark.driver.memory", memory_limit or default_memory_limit())
+        .config("spark.driver.memory", _java_memory(memory_limit or default_memory_limit()))
         .config("spark.sql.shuffle.partitions", str(max(2, (os.cpu_count() or 2) * 2)))
         .config("spark.sql.parquet.compression.codec", "zstd")
         .getOrCreate()

@@ -1,0 +1,230 @@
+"""Ingest end to end: every planted fault is caught, counts reconcile, nothing identifies a person."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kotoeval.errors import DeliveryError, KeyFileError
+from kotoeval.ingest.keys import generate_key
+from kotoeval.ingest.quarantine import HETU_LIKE
+from kotoeval.ingest.run import IngestReport, ingest, log_path
+from kotoeval.registers import REGISTERS
+from kotoeval.synth import WorldSummary
+
+
+@dataclass
+class Ingested:
+    world: WorldSummary
+    warehouse: Path
+    key: Path
+    report: IngestReport
+
+
+@pytest.fixture(scope="session")
+def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("key") / "project.key"
+    generate_key(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ingested(
+    tiny_defects: WorldSummary, key: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Ingested:
+    """The tiny world with planted defects, ingested into a DuckDB warehouse."""
+    warehouse = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    return Ingested(tiny_defects, warehouse, key, ingest(tiny_defects.out, warehouse, key))
+
+
+def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def test_every_planted_fault_is_quarantined_with_its_rule_and_nothing_else(
+    ingested: Ingested,
+) -> None:
+    defects = json.loads((ingested.world.out / "defects.json").read_text())
+    planted = Counter((r["register"], r["row"], r["rule"]) for r in defects["rows"])
+    found = Counter(query(ingested.warehouse, "SELECT register, row, rule FROM quarantine"))
+    assert found == planted
+
+
+def test_counts_reconcile_for_every_register(ingested: Ingested) -> None:
+    assert {load.register for load in ingested.report.loads} == set(REGISTERS)
+    for load in ingested.report.loads:
+        assert load.reconciles, load
+        assert load.rows_in == ingested.world.rows[load.register]  # rows written, copies included
+        (stored,) = query(ingested.warehouse, f"SELECT count(*) FROM {load.register}")[0]
+        assert stored == load.loaded
+        (held,) = query(
+            ingested.warehouse,
+            f"SELECT count(*) FROM quarantine WHERE register = '{load.register}'",
+        )[0]
+        assert held == load.quarantined + load.duplicates
+    recorded = query(
+        ingested.warehouse,
+        "SELECT count(*) FROM loads WHERE rows_in = loaded + quarantined + duplicates",
+    )
+    assert recorded == [(len(REGISTERS),)]
+
+
+def test_the_quarantine_says_where_and_why(ingested: Ingested) -> None:
+    rows = query(
+        ingested.warehouse,
+        'SELECT file, row, line, rule, "column", value, pid, record FROM quarantine '
+        "WHERE register = 'earnings' AND rule = 'negative_amount' LIMIT 1",
+    )
+    file, row, line, rule, column, value, pid, record = rows[0]
+    assert (file, rule, column) == ("earnings.csv", "negative_amount", "wages_eur")
+    assert line == row + 1
+    assert str(value).startswith("-")
+    assert re.fullmatch(r"[0-9a-f]{32}", str(pid))
+    assert str(record).startswith(f"pid={pid}; month=")
+    services = query(
+        ingested.warehouse, "SELECT DISTINCT file FROM quarantine WHERE register = 'services'"
+    )
+    assert services == [("services.csv",)]
+
+
+def test_linkage_is_reported_and_persons_keep_only_birth_month_and_sex(
+    ingested: Ingested,
+) -> None:
+    for load in ingested.report.loads:
+        assert load.linked_share == 1.0, load.register
+        assert load.orphan_rows == 0
+    columns = [c for (c, *_) in query(ingested.warehouse, "DESCRIBE persons")]
+    assert columns == ["pid", "birth_year", "birth_month", "sex"]
+    population_columns = [c for (c, *_) in query(ingested.warehouse, "DESCRIBE population")]
+    assert population_columns[0] == "pid" and "hetu" not in population_columns
+
+
+def test_no_identity_code_or_key_anywhere(ingested: Ingested) -> None:
+    codes = _delivered_codes(ingested.world.out)
+    key_text = ingested.key.read_text().strip()
+    hetu_like = re.compile(HETU_LIKE)
+    with duckdb.connect(str(ingested.warehouse), read_only=True) as con:
+        tables = [t for (t,) in con.sql("SHOW TABLES").fetchall()]
+        assert "quarantine" in tables and "persons" in tables
+        for table in tables:
+            for (text,) in con.sql(f"SELECT CAST(t AS VARCHAR) FROM {table} AS t").fetchall():
+                assert not hetu_like.search(text), table
+                assert key_text not in text
+    log = log_path(ingested.warehouse).read_text()
+    assert not hetu_like.search(log) and key_text not in log
+    raw = ingested.warehouse.read_bytes()
+    assert key_text.encode() not in raw
+    assert not any(code.encode() in raw for code in list(codes)[:2000])
+    scratch = list(ingested.warehouse.parent.glob(".*scratch*"))
+    assert scratch == []
+
+
+def _delivered_codes(folder: Path) -> set[str]:
+    text = (folder / "population.csv").read_text()
+    return set(re.findall(HETU_LIKE, text))
+
+
+def test_a_second_run_replaces_and_another_key_is_refused(
+    tiny_defects: WorldSummary, key: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    ingest(tiny_defects.out, warehouse, key)
+    before = _table_digests(warehouse)
+    ingest(tiny_defects.out, warehouse, key)
+    after = _table_digests(warehouse)
+    assert {t: d for t, d in after.items() if t != "loads"} == {
+        t: d for t, d in before.items() if t != "loads"
+    }
+    assert query(warehouse, "SELECT count(*) FROM loads") == [(2 * len(REGISTERS),)]
+    other = tmp_path / "other.key"
+    generate_key(other)
+    with pytest.raises(KeyFileError, match="another key"):
+        ingest(tiny_defects.out, warehouse, other)
+    assert _table_digests(warehouse) == after
+
+
+def test_a_partial_delivery_replaces_only_its_registers(
+    tiny_defects: WorldSummary, key: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    ingest(tiny_defects.out, warehouse, key)
+    before = _table_digests(warehouse)
+    earlier_others = query(
+        warehouse,
+        "SELECT count(*), bit_xor(hash(q)) FROM quarantine q WHERE register <> 'education'",
+    )
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    lines = (tiny_defects.out / "education.csv").read_text().splitlines(keepends=True)
+    (partial / "education.csv").write_text("".join(lines[:101]))
+    report = ingest(partial, warehouse, key)
+    assert [load.register for load in report.loads] == ["education"]
+    after = _table_digests(warehouse)
+    changed = {t for t in after if after[t] != before[t]}
+    assert changed == {"education", "quarantine", "loads"}
+    assert query(warehouse, "SELECT count(*) FROM education")[0][0] == report.loads[0].loaded
+    others = "SELECT count(*), bit_xor(hash(q)) FROM quarantine q WHERE register <> 'education'"
+    assert query(warehouse, others) == earlier_others
+
+
+def _table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
+    """Row count and an order-independent hash of the contents of every table."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [t for (t,) in con.sql("SHOW TABLES").fetchall()]
+        return {
+            t: con.sql(f"SELECT count(*), coalesce(bit_xor(hash(x)), 0) FROM {t} AS x").fetchone()  # type: ignore[misc]
+            for t in tables
+        }
+
+
+def test_a_broken_file_fails_clearly_and_leaves_the_warehouse(
+    tiny_defects: WorldSummary, key: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    ingest(tiny_defects.out, warehouse, key)
+    before = _table_digests(warehouse)
+    delivery = Path(shutil.copytree(tiny_defects.out, tmp_path / "delivery"))
+    lines = (delivery / "benefits.csv").read_text().splitlines(keepends=True)
+    lines[500] = lines[500].rstrip("\n") + ",surplus\n"
+    (delivery / "benefits.csv").write_text("".join(lines))
+    with pytest.raises(DeliveryError, match=r"benefits.csv: line \d+") as caught:
+        ingest(delivery, warehouse, key)
+    assert not re.search(HETU_LIKE, str(caught.value))
+    assert _table_digests(warehouse) == before
+
+
+def test_a_killed_ingest_leaves_the_earlier_warehouse_readable_and_unchanged(
+    tiny_defects: WorldSummary, tiny: WorldSummary, key: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    ingest(tiny_defects.out, warehouse, key)
+    before = _table_digests(warehouse)
+    log = log_path(warehouse)
+    command = [sys.executable, "-m", "kotoeval", "ingest", "--source", str(tiny.out)]
+    command += ["--warehouse", str(warehouse), "--key", str(key)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while "benefits: " not in log.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, "the ingest ended before it could be killed"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert _table_digests(warehouse) == before
+    report = ingest(tiny.out, warehouse, key)  # the next run clears what the killed one left
+    assert all(load.reconciles for load in report.loads)
+    assert not list(tmp_path.glob(".*scratch*"))
