@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kotoeval.ingest.keys import generate_key
 from kotoeval.synth import WorldSummary, generate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -35,3 +36,11 @@ def tiny_defects(tmp_path_factory: pytest.TempPathFactory) -> WorldSummary:
 def espoo(tmp_path_factory: pytest.TempPathFactory) -> WorldSummary:
     """The Espoo-scale world of the demo (≈40 s on two cores)."""
     return generate("espoo", 1, tmp_path_factory.mktemp("espoo"))
+
+
+@pytest.fixture(scope="session")
+def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project key shared by the ingest tests."""
+    path = tmp_path_factory.mktemp("key") / "project.key"
+    generate_key(path)
+    return path

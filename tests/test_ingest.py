@@ -33,13 +33,6 @@ class Ingested:
 
 
 @pytest.fixture(scope="session")
-def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("key") / "project.key"
-    generate_key(path)
-    return path
-
-
-@pytest.fixture(scope="session")
 def ingested(
     tiny_defects: WorldSummary, key: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Ingested:

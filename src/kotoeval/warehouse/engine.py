@@ -186,6 +186,7 @@ def _spark(scratch: Path, memory_limit: str | None) -> BaseBackend:
         SparkSession.builder.master("local[*]")
         .appName("kotoeval")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.ansi.enabled", "false")
         .config("spark.local.dir", str(scratch / "spill"))
