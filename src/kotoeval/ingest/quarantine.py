@@ -44,10 +44,11 @@ def quarantine_rows(
 ) -> ir.Table:
     """Quarantine rows of one register, in the shape of :data:`QUARANTINE`.
 
-    ``checked`` holds every staged row (identifiers as keys of the run's ``maps``); ``rejected``
-    the ``_part``/``_row``/``_rule``/``_column`` of every row that is not loaded.
+    ``checked`` holds every staged row (see :class:`~kotoeval.ingest.validate.Checked`);
+    ``rejected`` the ``_part``/``_row``/``_rule``/``_column`` of every row that is not loaded.
+    A value is shown as delivered where the row broke a row rule, else as it was read.
     """
-    rows = rejected.join(checked.drop("_rule", "_column"), ["_part", "_row"])
+    rows = rejected.join(checked.drop("_check"), ["_part", "_row"])
     person = maps["person"]
     right = person.select(_pkey=person.pkey, pid=person.pid)
     rows = rows.left_join(right, rows.pkey == right._pkey)
@@ -59,7 +60,9 @@ def quarantine_rows(
             rows = rows.left_join(right, rows[c.name] == right._key)
             shown[c.name] = rows[f"_{c.name}_pid"]
         elif c.pseudonym is None:
-            shown[c.name] = rows[c.name].cast("string")
+            read = rows[c.name]
+            as_read = read.strftime("%Y-%m") if c.type == "month" else read.cast("string")
+            shown[c.name] = rows[f"_raw_{c.name}"].fill_null(as_read)
     record = ibis.literal("")
     for i, c in enumerate(reg.columns):
         label = "pid" if c.name == "hetu" else c.name

@@ -46,7 +46,6 @@ from kotoeval.ingest.validate import (
     duplicates,
     key_counts,
     overlapping,
-    typed_columns,
 )
 from kotoeval.registers import REGISTERS, Register
 from kotoeval.warehouse import EngineName, Warehouse, open_warehouse
@@ -216,33 +215,33 @@ class _Run:
             if c.pseudonym is not None
         }
         self.notify(name, "validating")
-        checked = self.engine.materialise(
-            f"checked_{name}", checked_rows(reg, staged, links, source.decimal)
-        )
+        checked = checked_rows(reg, staged, links, source.decimal)
+        rows = self.engine.materialise(f"checked_{name}", checked.rows)
         unstage(self.engine, source)
-        valid = checked.filter(checked._rule.isnull())
-        valid = valid.mutate(**typed_columns(reg, valid, source.decimal))
+        valid = rows.filter(rows._check.isnull())
         rejected = self._cross_row(reg, valid)
         if name == "population":
+            # Everyone with a valid identity code in the population register is a resident,
+            # whether or not their row passed the other rules.
+            bad_code = [i for i, (_, column) in enumerate(checked.labels) if column == "hetu"]
+            residents = rows.filter(~rows._check.isin(bad_code).fill_null(False))
             self.residents = self.engine.materialise(
-                "residents",
-                checked.filter(checked._column.fill_null("") != "hetu").select("pkey").distinct(),
+                "residents", residents.select("pkey").distinct()
             )
         elif reg.requires_resident:
             rejected = ibis.union(rejected, self._unlinked(reg, valid, rejected))
+        failed = rows.filter(rows._check.notnull())
+        rule, column = checked.rule_and_column(failed._check)
         rejected = self.engine.materialise(
             f"rejected_{name}",
-            ibis.union(
-                checked.filter(checked._rule.notnull()).select("_part", "_row", "_rule", "_column"),
-                rejected,
-            ),
+            ibis.union(failed.select("_part", "_row", _rule=rule, _column=column), rejected),
         )
         loaded = valid.anti_join(rejected, ["_part", "_row"])
         self.notify(name, "writing")
         self.wh.write(name, self._output(reg, loaded))
         quarantined = self.engine.materialise(
             f"quarantine_{name}",
-            quarantine_rows(reg, checked, rejected, source, self.maps),
+            quarantine_rows(reg, rows, rejected, source, self.maps),
         )
         self.quarantine.append(quarantined)
         by_rule = {
@@ -254,6 +253,7 @@ class _Run:
         }
         persons, linked = self._persons_linked(loaded)
         self.engine.drop(f"checked_{name}")
+        self.engine.drop(f"rejected_{name}")
         duplicates = by_rule.get("duplicate_row", 0)
         load = RegisterLoad(
             register=name,

@@ -64,7 +64,9 @@ def _stage_duckdb(engine: Engine, source: Source, path: Path, index: int) -> ir.
     con = engine.con
     columns = _columns(source)
     if source.format == "parquet":
-        text = ", ".join(f'NULLIF(TRIM(CAST("{c}" AS VARCHAR)), \'\') AS "{c}"' for c in columns)
+        text = ", ".join(
+            f"{_trimmed_sql(f'CAST({_quote(c)} AS VARCHAR)')} AS {_quote(c)}" for c in columns
+        )
         return con.sql(
             f"SELECT CAST({index} AS INTEGER) AS _part, CAST(file_row_number + 1 AS BIGINT) AS _row, "
             f"{text} FROM read_parquet('{_sql_path(path)}', file_row_number = true)"
@@ -82,11 +84,21 @@ def _stage_duckdb(engine: Engine, source: Source, path: Path, index: int) -> ir.
         )
     except Exception as error:  # duckdb.Error; its text may quote the row, so only keep the line
         raise DeliveryError(_unreadable(path, str(error))) from None
-    kept = ", ".join(f'NULLIF(TRIM("{c}"), \'\') AS "{c}"' for c in columns)
+    kept = ", ".join(f"{_trimmed_sql(_quote(c))} AS {_quote(c)}" for c in columns)
     return con.sql(
         f"SELECT CAST({index} AS INTEGER) AS _part, CAST(rowid + 1 AS BIGINT) AS _row, {kept} "
         f"FROM {table}"
     )
+
+
+def _quote(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _trimmed_sql(value: str) -> str:
+    """Spaces around ``value`` removed and empty as null; TRIM only where needed (it is slow)."""
+    padded = f"({value} LIKE ' %' OR {value} LIKE '% ')"
+    return f"NULLIF(CASE WHEN {padded} THEN TRIM({value}) ELSE {value} END, '')"
 
 
 def _sql_path(path: Path) -> str:

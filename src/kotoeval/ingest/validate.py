@@ -135,15 +135,33 @@ def row_checks(reg: Register, row: ir.Table, decimal: str) -> list[Check]:
     return checks
 
 
+@dataclass(frozen=True)
+class Checked:
+    """Rows after the row rules, and what each value of their ``_check`` column means."""
+
+    rows: ir.Table
+    """``_part``, ``_row``, ``pkey``, employer and family keys, the other columns in their
+    contract types, the delivered text of those columns as ``_raw_<column>`` (only on rows that
+    failed, for the quarantine), and ``_check``: the index of the first check failed, or null."""
+    labels: tuple[tuple[str, str], ...]
+    """(rule, column) of every check, by index."""
+
+    def rule_and_column(self, check: ir.IntegerValue) -> tuple[ir.StringValue, ir.StringValue]:
+        """The rule and the column of a ``_check`` value."""
+        rule = ibis.cases(*[(check == i, r) for i, (r, _) in enumerate(self.labels)])
+        column = ibis.cases(*[(check == i, c) for i, (_, c) in enumerate(self.labels)])
+        return rule, column
+
+
 def checked_rows(
     reg: Register, staged: ir.Table, links: dict[str, ir.Table], decimal: str
-) -> ir.Table:
-    """Staged rows with identifiers replaced by their keys and the first row rule broken.
+) -> Checked:
+    """Staged rows with identifiers replaced by their keys, typed, and their first rule broken.
 
     ``links`` maps each identifier column to its distinct delivered values (``raw``) and their
     ``pkey`` in the run's pseudonym map; the identity code's also carries ``problem`` and ``sex``.
-    Returns ``_part``, ``_row``, ``pkey``, the other columns as staged text (employer and family
-    identifiers as keys), ``_rule`` and ``_column``.
+    The rules are evaluated in one expression yielding the index of the first one broken, so
+    each is computed once per row.
     """
     person = links["hetu"]
     right = person.select(
@@ -154,28 +172,26 @@ def checked_rows(
         if name != "hetu":
             right = link.select(_raw=link.raw, **{f"_{name}_key": link.pkey})
             rows = rows.left_join(right, rows[name] == right._raw).drop("_raw")
-    rule, column = first_failure(row_checks(reg, rows, decimal))
-    rows = rows.mutate(_rule=rule, _column=column).drop("hetu", "problem", "hetu_sex")
-    for name in links:
-        if name != "hetu":
-            rows = rows.drop(name).rename({name: f"_{name}_key"})
-    return rows
-
-
-def typed_columns(reg: Register, rows: ir.Table, decimal: str) -> dict[str, ir.Value]:
-    """The non-identifier columns of ``rows`` in their contract types."""
-    return {c.name: typed(c, rows[c.name], decimal) for c in reg.columns if c.pseudonym is None}
-
-
-def first_failure(checks: list[Check]) -> tuple[ir.StringValue, ir.StringValue]:
-    """The rule and column of the first check a row fails (null where it passes all)."""
-    rule = ibis.cases(
-        *[(c.failed.fill_null(False), c.rule) for c in checks], else_=ibis.null("string")
+    checks = row_checks(reg, rows, decimal)
+    first_broken = ibis.cases(
+        *[(c.failed.fill_null(False), i) for i, c in enumerate(checks)], else_=ibis.null("int64")
     )
-    column = ibis.cases(
-        *[(c.failed.fill_null(False), c.column) for c in checks], else_=ibis.null("string")
+    rows = rows.mutate(_check=first_broken)
+    values = [c for c in reg.columns if c.pseudonym is None]
+    failed = rows._check.notnull()
+    out = rows.select(
+        "_part",
+        "_row",
+        "pkey",
+        *[rows[f"_{name}_key"].name(name) for name in links if name != "hetu"],
+        *[typed(c, rows[c.name], decimal).name(c.name) for c in values],
+        *[
+            ibis.ifelse(failed, rows[c.name], ibis.null("string")).name(f"_raw_{c.name}")
+            for c in values
+        ],
+        "_check",
     )
-    return rule, column
+    return Checked(out, tuple((c.rule, c.column) for c in checks))
 
 
 def duplicates(rows: ir.Table, columns: list[str]) -> ir.Table:
