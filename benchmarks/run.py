@@ -1,9 +1,10 @@
-"""Benchmarks: wall time and peak memory of the synthetic world, per scale.
+"""Benchmarks: wall time and peak memory of the synthetic world and of its ingest, per scale.
 
 Run with ``make bench`` (tiny, small and espoo) or
-``.venv/bin/python benchmarks/run.py --scales espoo national``. Peak memory is the largest sum
-of proportional memory (PSS) over the process tree (the main process and its chunk workers),
-sampled from /proc every 0.2 s. Results are printed and appended to
+``.venv/bin/python benchmarks/run.py --scales espoo national``. The ingest benchmark reads a
+world with planted defects (rate 0.001) into a DuckDB warehouse with the default settings.
+Peak memory is the largest sum of proportional memory (PSS) over the process tree (the main
+process and its chunk workers), sampled from /proc every 0.2 s. Results are printed and appended to
 ``benchmarks/results.jsonl``.
 """
 
@@ -21,7 +22,13 @@ import threading
 import time
 from pathlib import Path
 
-TARGETS = {"espoo": {"seconds": 60, "peak_gib": 4}, "national": {"seconds": None, "peak_gib": 8}}
+TARGETS = {
+    ("synth", "espoo"): {"seconds": 60, "peak_gib": 4},
+    ("synth", "national"): {"seconds": None, "peak_gib": 8},
+    ("ingest", "espoo"): {"seconds": 60, "peak_gib": None},
+    ("ingest", "national"): {"seconds": 900, "peak_gib": 8},
+}
+DEFECTS = "0.001"
 
 
 def _tree_memory_kib(root: int) -> int:
@@ -94,10 +101,28 @@ def measure(command: list[str]) -> tuple[float, float, str]:
     return seconds, peak / 1024 / 1024, output
 
 
+def _row(
+    benchmark: str, scale: str, fmt: str, seconds: float, peak: float, size: float
+) -> dict[str, object]:
+    target = TARGETS.get((benchmark, scale), {})
+    row = {
+        "benchmark": benchmark, "scale": scale, "format": fmt,
+        "seconds": round(seconds, 1), "peak_gib": round(peak, 2), "output_gib": round(size, 2),
+        "target_seconds": target.get("seconds"), "target_peak_gib": target.get("peak_gib"),
+        "cores": os.cpu_count(), "machine": platform.machine(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }  # fmt: skip
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", default=["tiny", "small", "espoo"])
     parser.add_argument("--format", default="csv", choices=["csv", "parquet"])
+    parser.add_argument(
+        "--benchmarks", nargs="+", default=["synth", "ingest"], choices=["synth", "ingest"]
+    )
     parser.add_argument("--keep", type=Path, help="write worlds here instead of a temporary folder")
     args = parser.parse_args()
     kotoeval = str(Path(sys.executable).with_name("kotoeval"))
@@ -105,19 +130,19 @@ def main() -> None:
     for scale in args.scales:
         out = (args.keep or Path(tempfile.mkdtemp(prefix="kotoeval-bench-"))) / scale
         command = [kotoeval, "synth", "--scale", scale, "--seed", "1", "--out", str(out),
-                   "--format", args.format]  # fmt: skip
+                   "--format", args.format, "--defects", DEFECTS]  # fmt: skip
         seconds, peak, _ = measure(command)
         size = sum(f.stat().st_size for f in out.iterdir()) / 1024**3
-        target = TARGETS.get(scale, {})
-        row = {
-            "benchmark": "synth", "scale": scale, "format": args.format,
-            "seconds": round(seconds, 1), "peak_gib": round(peak, 2), "output_gib": round(size, 2),
-            "target_seconds": target.get("seconds"), "target_peak_gib": target.get("peak_gib"),
-            "cores": os.cpu_count(), "machine": platform.machine(),
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        }  # fmt: skip
-        results.append(row)
-        print(json.dumps(row))
+        results.append(_row("synth", scale, args.format, seconds, peak, size))
+        if "ingest" in args.benchmarks:
+            key = out.parent / f"{scale}.key"
+            warehouse = out.parent / f"{scale}.duckdb"
+            subprocess.run([kotoeval, "keygen", "--out", str(key)], check=True, capture_output=True)
+            command = [kotoeval, "ingest", "--source", str(out), "--warehouse", str(warehouse),
+                       "--key", str(key)]  # fmt: skip
+            seconds, peak, _ = measure(command)
+            size = warehouse.stat().st_size / 1024**3
+            results.append(_row("ingest", scale, args.format, seconds, peak, size))
         if args.keep is None:
             shutil.rmtree(out.parent, ignore_errors=True)
     with (Path(__file__).parent / "results.jsonl").open("a") as f:
@@ -129,7 +154,10 @@ def main() -> None:
         or (r["target_peak_gib"] and r["peak_gib"] > r["target_peak_gib"])
     ]  # fmt: skip
     for r in failed:
-        print(f"OVER TARGET: {r['scale']}: {r['seconds']} s, {r['peak_gib']} GiB", file=sys.stderr)
+        print(
+            f"OVER TARGET: {r['benchmark']} {r['scale']}: {r['seconds']} s, {r['peak_gib']} GiB",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

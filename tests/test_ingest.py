@@ -1,4 +1,4 @@
-"""Ingest end to end: every planted fault is caught, counts reconcile, nothing identifies a person."""
+"""Ingest end to end: every planted fault caught, counts reconciled, no person identifiable."""
 
 from __future__ import annotations
 

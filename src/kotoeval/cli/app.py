@@ -121,7 +121,7 @@ def ingest(
     if engine not in ENGINES:
         raise SpecError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     with ingest_progress(console) as notify:
-        report = run_ingest(source, warehouse, key, engine, memory_limit, notify)  # type: ignore[arg-type]
+        report = run_ingest(source, warehouse, key, engine, memory_limit, notify)
     print_ingest(wide_console(), report)
     if not all(load.reconciles for load in report.loads):
         raise SystemExit(1)

@@ -74,7 +74,8 @@ cheaper than over a 32-character pseudonym. It is never stored in the warehouse.
 def person_map(key: bytes, codes: Iterable[str], first: int = 0) -> pa.Table:
     """Pseudonymise distinct compact identity codes; classify the invalid ones.
 
-    ``codes`` are compacted as :func:`normalise_hetu` does (spaces removed, upper case). An
+    ``codes`` are compacted as :func:`normalise_hetu` does (white space around removed, upper
+    case). An
     invalid code still gets a pseudonym, so its quarantined rows can be told apart and linked
     to each other, but no birth month or sex.
     """

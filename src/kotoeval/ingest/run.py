@@ -187,12 +187,12 @@ class _Run:
     def __init__(self, wh: Warehouse, key: bytes, notify: Progress) -> None:
         self.wh = wh
         self.engine = wh.engine
-        self.keys = {p: derived_key(key, p) for p in PURPOSES}
+        self.keys: dict[str, bytes] = {p: derived_key(key, p) for p in PURPOSES}
         self.notify = notify
-        self.maps = {
+        self.maps: dict[str, ir.Table] = {
             p: self.engine.append_arrow(f"map_{p}", _map(p, self.keys[p], [], 0)) for p in PURPOSES
         }
-        self.sizes = dict.fromkeys(PURPOSES, 0)
+        self.sizes: dict[str, int] = dict.fromkeys(PURPOSES, 0)
         self.residents: ir.Table | None = None
         if wh.has("population"):
             published = wh.table("population").select("pid").distinct()

@@ -1,9 +1,13 @@
 """Staging: a delivered register as a scratch table of text, each row with its file and row.
 
-Every dialect ends here in one shape: ``_part`` (index of the file in ``Source.files``), ``_row``
-(1-based data row of that file; a CSV line is the row plus one, for the header) and the contract's columns as text with
-surrounding spaces removed, empty values as null. Columns outside the contract are left out. Validation then works on one shape
-whatever the delivery looked like.
+Every dialect ends here in one shape: ``_part`` (index of the file in ``Source.files``),
+``_row`` (1-based data row of that file; a CSV line is the row plus one, for the header) and
+the contract's columns as text with surrounding spaces removed, empty values as null. Columns
+outside the contract are left out. Validation then works on one shape whatever the delivery
+looked like.
+
+The SQL here is composed from file paths and header names, each escaped as a literal or quoted
+as an identifier; no value of the data ever enters it.
 
 DuckDB reads CSV itself (in parallel, keeping file order, so a row's position is its number);
 Spark gets a Parquet copy written by pyarrow, with the row numbers as a column.
@@ -68,19 +72,19 @@ def _stage_duckdb(engine: Engine, source: Source, path: Path, index: int) -> ir.
             f"{_trimmed_sql(f'CAST({_quote(c)} AS VARCHAR)')} AS {_quote(c)}" for c in columns
         )
         return con.sql(
-            f"SELECT CAST({index} AS INTEGER) AS _part, CAST(file_row_number + 1 AS BIGINT) AS _row, "
-            f"{text} FROM read_parquet('{_sql_path(path)}', file_row_number = true)"
+            f"SELECT CAST({index} AS INTEGER) AS _part, "
+            f"CAST(file_row_number + 1 AS BIGINT) AS _row, {text} "
+            f"FROM read_parquet({_literal(str(path))}, file_row_number = true)"
         )
     readable = _utf8(engine, source, path)
     table = _raw_table(source, index)
-    declared = ", ".join(f"'{c}': 'VARCHAR'" for c in source.columns)
-    delimiter = source.delimiter.replace("'", "''")
+    declared = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in source.columns)
     try:
         con.raw_sql(
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv("
-            f"'{_sql_path(readable)}', header = true, auto_detect = false, "
-            f"delim = '{delimiter}', quote = '\"', escape = '\"', columns = {{{declared}}}, "
-            "strict_mode = true, null_padding = false, nullstr = '')"
+            f"{_literal(str(readable))}, header = true, auto_detect = false, "
+            f"delim = {_literal(source.delimiter)}, quote = '\"', escape = '\"', "
+            f"columns = {{{declared}}}, strict_mode = true, null_padding = false, nullstr = '')"
         )
     except Exception as error:  # duckdb.Error; its text may quote the row, so only keep the line
         raise DeliveryError(_unreadable(path, str(error))) from None
@@ -101,8 +105,8 @@ def _trimmed_sql(value: str) -> str:
     return f"NULLIF(CASE WHEN {padded} THEN TRIM({value}) ELSE {value} END, '')"
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _unreadable(path: Path, message: str) -> str:

@@ -38,8 +38,8 @@ class Check:
 
 
 def compact_code(raw: ir.StringValue) -> ir.StringValue:
-    """An identity code as stdnum compacts it: spaces removed, upper case."""
-    return raw.replace(" ", "").upper().nullif("")
+    """An identity code as stdnum compacts it: surrounding white space removed, upper case."""
+    return raw.strip().upper().nullif("")
 
 
 def typed(column: Column, value: ir.StringValue, decimal: str) -> ir.Value:

@@ -6,6 +6,7 @@ the code; ``kotoeval docs`` rewrites it after a change to the contract.
 
 from __future__ import annotations
 
+from kotoeval.registers.rules import RULE_DESCRIPTIONS, RULES
 from kotoeval.registers.schema import REGISTERS, Register
 
 HEADER = """# Registers (generated from `kotoeval.registers`; do not edit by hand)
@@ -43,6 +44,23 @@ def render_register(reg: Register) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_rules() -> str:
+    """The validation rules a row can break, as Markdown."""
+    lines = [
+        "## Validation rules",
+        "",
+        "Ingest keeps every row that breaks one in the quarantine table, with the rule, the file,",
+        "the row and the column. A row breaking several is quarantined for the first: the identity",
+        "code, then the columns in contract order, then the rules across columns and rows.",
+        "",
+        "| rule | what it catches |",
+        "|---|---|",
+    ]
+    lines += [f"| `{rule}` | {_escape(RULE_DESCRIPTIONS[rule])} |" for rule in RULES]
+    return "\n".join(lines) + "\n"
+
+
 def render() -> str:
     """The whole contract as Markdown."""
-    return HEADER + "".join("\n" + render_register(r) for r in REGISTERS.values())
+    sections = [render_register(r) for r in REGISTERS.values()] + [render_rules()]
+    return HEADER + "".join("\n" + section for section in sections)
