@@ -95,3 +95,8 @@ def test_a_key_others_can_read_is_refused(tmp_path: Path) -> None:
         load_key(key_file)
     with pytest.raises(KeyFileError, match="kotoeval keygen"):
         load_key(tmp_path / "missing.key")
+
+
+def test_a_key_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(KeyFileError, match="cannot create"):
+        generate_key(tmp_path / "missing" / "project.key")

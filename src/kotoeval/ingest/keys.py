@@ -30,6 +30,8 @@ def generate_key(path: Path) -> None:
             f"{path} exists already. A new key makes every pseudonym unlinkable to earlier "
             "deliveries; if that is what you want, move the old key away yourself."
         ) from None
+    except OSError as error:
+        raise KeyFileError(f"cannot create {path}: {error.strerror}") from None
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(secrets.token_hex(KEY_BYTES) + "\n")
 
