@@ -251,7 +251,7 @@ class _Run:
             .to_pyarrow()
             .to_pylist()
         }
-        persons, linked = self._persons_linked(loaded)
+        loaded_rows, persons, linked = self._counted(loaded)
         self.engine.drop(f"checked_{name}")
         self.engine.drop(f"rejected_{name}")
         duplicates = by_rule.get("duplicate_row", 0)
@@ -260,7 +260,7 @@ class _Run:
             files=[f.name for f in source.files],
             fingerprint=fingerprint(source.files),
             rows_in=rows_in,
-            loaded=rows_in - sum(by_rule.values()),
+            loaded=loaded_rows,
             quarantined=sum(by_rule.values()) - duplicates,
             duplicates=duplicates,
             extra_columns=list(source.extra_columns),
@@ -350,14 +350,19 @@ class _Run:
             )
         return self.residents
 
-    def _persons_linked(self, loaded: ir.Table) -> tuple[int, int | None]:
-        keys = loaded.select("pkey").distinct()
-        persons = int(keys.count().to_pyarrow().as_py())
+    def _counted(self, loaded: ir.Table) -> tuple[int, int, int | None]:
+        """Rows and persons loaded, and how many of the persons are residents.
+
+        The rows are counted, not inferred, so that the reconciliation is a real check.
+        """
+        counts = loaded.aggregate(rows=loaded.count(), persons=loaded.pkey.nunique())
+        row = counts.to_pyarrow().to_pylist()[0]
         if self.residents is None:
-            return persons, None
+            return int(row["rows"]), int(row["persons"]), None
         residents = self._resident_keys(REGISTERS["population"])
+        keys = loaded.select("pkey").distinct()
         linked = int(keys.semi_join(residents, "pkey").count().to_pyarrow().as_py())
-        return persons, linked
+        return int(row["rows"]), int(row["persons"]), linked
 
     def _output(self, reg: Register, loaded: ir.Table) -> ir.Table:
         """Loaded rows as stored: pseudonyms in place of identifiers, contract types."""
