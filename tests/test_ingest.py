@@ -19,7 +19,8 @@ import pytest
 from kotoeval.errors import DeliveryError, KeyFileError
 from kotoeval.ingest.keys import generate_key
 from kotoeval.ingest.quarantine import HETU_LIKE
-from kotoeval.ingest.run import IngestReport, ingest, log_path
+from kotoeval.ingest.reconcile import IngestReport
+from kotoeval.ingest.run import ingest, log_path
 from kotoeval.registers import REGISTERS
 from kotoeval.synth import WorldSummary
 

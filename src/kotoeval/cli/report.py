@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from kotoeval.ingest.run import IngestReport
+from kotoeval.ingest.reconcile import IngestReport
 from kotoeval.outcomes import OUTCOMES
 from kotoeval.registers import REGISTERS
 from kotoeval.registers.rules import RULE_DESCRIPTIONS, RULES

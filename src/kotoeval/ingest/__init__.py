@@ -1,7 +1,7 @@
 """Reading deliveries: validation, quarantine, pseudonymisation and the linkage report.
 
-Secure zone. Built so far: what a delivery holds and its structural checks
-(:mod:`kotoeval.ingest.delivery`), the project key (:mod:`kotoeval.ingest.keys`) and the
-pseudonyms (:mod:`kotoeval.ingest.pseudonym`). Row validation, quarantine and the warehouse
-come next.
+Secure zone. :func:`kotoeval.ingest.run.ingest` is the entry point; ``delivery`` checks what a
+delivery holds, ``stage`` reads it into one shape, ``keys`` and ``pseudonym`` turn identifiers
+into pseudonyms, ``validate`` holds the rules as Ibis expressions, ``quarantine`` keeps what was
+not loaded and ``reconcile`` what became of every row. See ``docs/ingest.md``.
 """

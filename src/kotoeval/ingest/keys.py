@@ -67,3 +67,8 @@ def derived_key(key: bytes, purpose: Purpose) -> bytes:
     if purpose == "person":
         return key
     return hmac.new(key, f"kotoeval/{purpose}".encode(), hashlib.sha256).digest()
+
+
+def key_check(key: bytes) -> str:
+    """A value that identifies the key without revealing it (stored in ``meta``)."""
+    return hmac.new(key, b"kotoeval key check", hashlib.sha256).hexdigest()[:16]

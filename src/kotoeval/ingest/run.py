@@ -19,12 +19,9 @@ What the warehouse holds afterwards:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,9 +32,10 @@ import pyarrow as pa
 from kotoeval import __version__
 from kotoeval.errors import DeliveryError, KeyFileError
 from kotoeval.ingest.delivery import Source, fingerprint, open_delivery
-from kotoeval.ingest.keys import Purpose, derived_key, load_key
+from kotoeval.ingest.keys import Purpose, derived_key, key_check, load_key
 from kotoeval.ingest.pseudonym import identifier_map, person_map
 from kotoeval.ingest.quarantine import quarantine_rows
+from kotoeval.ingest.reconcile import LOADS, IngestReport, RegisterLoad, load_row
 from kotoeval.ingest.stage import stage, unstage
 from kotoeval.ingest.validate import (
     checked_rows,
@@ -54,54 +52,6 @@ log = logging.getLogger("kotoeval.ingest")
 Progress = Callable[[str, str], None]
 #: Distinct identity codes fetched from the engine and pseudonymised at a time.
 _CODE_BATCH = 500_000
-
-
-@dataclass
-class RegisterLoad:
-    """What became of one register's rows."""
-
-    register: str
-    files: list[str]
-    fingerprint: str
-    rows_in: int
-    loaded: int
-    quarantined: int
-    duplicates: int
-    extra_columns: list[str]
-    persons: int
-    """Distinct pseudonyms among the rows that passed the row and cross-row rules."""
-    linked: int | None
-    """Of those, how many are in the population register (None: no population to link to)."""
-    orphan_rows: int
-    """Rows quarantined as ``unlinked`` (only in registers that require a resident)."""
-    by_rule: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def reconciles(self) -> bool:
-        """Every row that came in is loaded, quarantined or a counted duplicate."""
-        return self.rows_in == self.loaded + self.quarantined + self.duplicates
-
-    @property
-    def linked_share(self) -> float | None:
-        """Share of the register's persons found in the population register."""
-        if self.linked is None or self.persons == 0:
-            return None
-        return self.linked / self.persons
-
-
-@dataclass
-class IngestReport:
-    """The result of :func:`ingest`."""
-
-    warehouse: Path
-    engine: str
-    loads: list[RegisterLoad]
-    seconds: float
-
-
-def key_check(key: bytes) -> str:
-    """A value that identifies the key without revealing it (stored in ``meta``)."""
-    return hmac.new(key, b"kotoeval key check", hashlib.sha256).hexdigest()[:16]
 
 
 def ingest(
@@ -401,7 +351,7 @@ class _Run:
             self.wh.write("quarantine", quarantine)
         loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
         rows = pa.Table.from_pylist(
-            [_load_row(load, loaded_at, self.engine.name) for load in loads], schema=LOADS
+            [load_row(load, loaded_at, self.engine.name) for load in loads], schema=LOADS
         )
         history = ibis.memtable(rows)
         if self.wh.has("loads"):
@@ -422,43 +372,3 @@ def _rejected(rows: ir.Table, rule: str, column: str | None) -> ir.Table:
     return rows.select(
         "_part", "_row", _rule=ibis.literal(rule, "string"), _column=ibis.literal(column, "string")
     )
-
-
-LOADS = pa.schema(
-    [
-        ("register", pa.string()),
-        ("loaded_at", pa.string()),
-        ("engine", pa.string()),
-        ("kotoeval_version", pa.string()),
-        ("files", pa.string()),
-        ("fingerprint", pa.string()),
-        ("rows_in", pa.int64()),
-        ("loaded", pa.int64()),
-        ("quarantined", pa.int64()),
-        ("duplicates", pa.int64()),
-        ("extra_columns", pa.string()),
-        ("persons", pa.int64()),
-        ("linked_persons", pa.int64()),
-        ("orphan_rows", pa.int64()),
-    ]
-)
-"""The ``loads`` table: one row per register per ingest."""
-
-
-def _load_row(load: RegisterLoad, loaded_at: str, engine: str) -> dict[str, object]:
-    return {
-        "register": load.register,
-        "loaded_at": loaded_at,
-        "engine": engine,
-        "kotoeval_version": __version__,
-        "files": ", ".join(load.files),
-        "fingerprint": load.fingerprint,
-        "rows_in": load.rows_in,
-        "loaded": load.loaded,
-        "quarantined": load.quarantined,
-        "duplicates": load.duplicates,
-        "extra_columns": ", ".join(load.extra_columns),
-        "persons": load.persons,
-        "linked_persons": load.linked,
-        "orphan_rows": load.orphan_rows,
-    }
