@@ -42,18 +42,25 @@ def stage(engine: Engine, source: Source) -> ir.Table:
     if engine.name == "duckdb":
         parts = [_stage_duckdb(engine, source, path, i) for i, path in enumerate(source.files)]
         staged = parts[0] if len(parts) == 1 else ibis.union(*parts)
-        return staged if source.format == "csv" else engine.materialise(f"stage_{name}", staged)
+        return (
+            staged if source.format == "csv" else engine.materialise(_staged_table(source), staged)
+        )
     folder = engine.scratch / f"stage-{name}"
     folder.mkdir()
     for i, path in enumerate(source.files):
         _write_text_parquet(source, path, i, folder / f"part-{i:05d}.parquet")
-    return engine.con.read_parquet(str(folder), table_name=f"stage_{name}")
+    return engine.con.read_parquet(str(folder), table_name=_staged_table(source))
 
 
 def unstage(engine: Engine, source: Source) -> None:
     """Free the scratch copies :func:`stage` made of a register's files."""
     for index in range(len(source.files)):
         engine.drop(_raw_table(source, index))
+    engine.drop(_staged_table(source))
+
+
+def _staged_table(source: Source) -> str:
+    return f"stage_{source.register.name}"
 
 
 def _raw_table(source: Source, index: int) -> str:

@@ -57,15 +57,6 @@ class Engine:
         self.con.to_parquet(expr, path)
         return self.con.read_parquet(str(path), table_name=name)
 
-    def from_arrow(self, name: str, table: pa.Table) -> ir.Table:
-        """A scratch table holding ``table``."""
-        if self.name == "duckdb":
-            self.drop(name)
-            return self.con.create_table(name, table, temp=True)
-        path = self.scratch / f"{name}-{uuid.uuid4().hex[:8]}.parquet"
-        pq.write_table(table, path)
-        return self.con.read_parquet(str(path), table_name=name)
-
     def append_arrow(self, name: str, table: pa.Table) -> ir.Table:
         """Add ``table``'s rows to the scratch table ``name`` (created by the first call)."""
         if self.name == "duckdb":
