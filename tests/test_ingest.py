@@ -23,6 +23,8 @@ from kotoeval.ingest.reconcile import IngestReport
 from kotoeval.ingest.run import ingest, log_path
 from kotoeval.registers import REGISTERS
 from kotoeval.synth import WorldSummary
+from kotoeval.warehouse import open_warehouse
+from kotoeval.warehouse.store import PENDING
 
 
 @dataclass
@@ -40,6 +42,14 @@ def ingested(
     """The tiny world with planted defects, ingested into a DuckDB warehouse."""
     warehouse = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
     return Ingested(tiny_defects, warehouse, key, ingest(tiny_defects.out, warehouse, key))
+
+
+@pytest.fixture
+def warehouse(ingested: Ingested, tmp_path: Path) -> Path:
+    """A private copy of the ingested warehouse, for a test to change."""
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(ingested.warehouse, copy)
+    return copy
 
 
 def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
@@ -131,10 +141,8 @@ def _delivered_codes(folder: Path) -> set[str]:
 
 
 def test_a_second_run_replaces_and_another_key_is_refused(
-    tiny_defects: WorldSummary, key: Path, tmp_path: Path
+    tiny_defects: WorldSummary, key: Path, warehouse: Path, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    ingest(tiny_defects.out, warehouse, key)
     before = _table_digests(warehouse)
     ingest(tiny_defects.out, warehouse, key)
     after = _table_digests(warehouse)
@@ -150,10 +158,8 @@ def test_a_second_run_replaces_and_another_key_is_refused(
 
 
 def test_a_partial_delivery_replaces_only_its_registers(
-    tiny_defects: WorldSummary, key: Path, tmp_path: Path
+    tiny_defects: WorldSummary, key: Path, warehouse: Path, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    ingest(tiny_defects.out, warehouse, key)
     before = _table_digests(warehouse)
     earlier_others = query(
         warehouse,
@@ -174,9 +180,9 @@ def test_a_partial_delivery_replaces_only_its_registers(
 
 
 def _table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
-    """Row count and an order-independent hash of the contents of every table."""
+    """Row count and an order-independent hash of the contents of every published table."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [t for (t,) in con.sql("SHOW TABLES").fetchall()]
+        tables = [t for (t,) in con.sql("SHOW TABLES").fetchall() if not t.startswith(PENDING)]
         return {
             t: con.sql(f"SELECT count(*), coalesce(bit_xor(hash(x)), 0) FROM {t} AS x").fetchone()  # type: ignore[misc]
             for t in tables
@@ -184,10 +190,8 @@ def _table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_a_broken_file_fails_clearly_and_leaves_the_warehouse(
-    tiny_defects: WorldSummary, key: Path, tmp_path: Path
+    tiny_defects: WorldSummary, key: Path, warehouse: Path, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    ingest(tiny_defects.out, warehouse, key)
     before = _table_digests(warehouse)
     delivery = Path(shutil.copytree(tiny_defects.out, tmp_path / "delivery"))
     lines = (delivery / "benefits.csv").read_text().splitlines(keepends=True)
@@ -200,10 +204,8 @@ def test_a_broken_file_fails_clearly_and_leaves_the_warehouse(
 
 
 def test_a_killed_ingest_leaves_the_earlier_warehouse_readable_and_unchanged(
-    tiny_defects: WorldSummary, tiny: WorldSummary, key: Path, tmp_path: Path
+    tiny: WorldSummary, key: Path, warehouse: Path, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    ingest(tiny_defects.out, warehouse, key)
     before = _table_digests(warehouse)
     log = log_path(warehouse)
     command = [sys.executable, "-m", "kotoeval", "ingest", "--source", str(tiny.out)]
@@ -211,14 +213,19 @@ def test_a_killed_ingest_leaves_the_earlier_warehouse_readable_and_unchanged(
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while "benefits: " not in log.read_text() and time.monotonic() < deadline:
+        while not (log.exists() and "benefits: " in log.read_text()):  # earlier ones written
             assert process.poll() is None, "the ingest ended before it could be killed"
+            assert time.monotonic() < deadline, "the ingest never reached the benefits register"
             time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
     finally:
+        process.send_signal(signal.SIGKILL)
         process.wait()
     assert process.returncode == -signal.SIGKILL
-    assert _table_digests(warehouse) == before
+    leftovers = [t for (t,) in query(warehouse, "SHOW TABLES") if t.startswith(PENDING)]
+    assert leftovers, "the kill came before anything was written"
+    assert _table_digests(warehouse) == before  # the published tables
+    open_warehouse(warehouse).close()  # opening removes what the killed run left
+    assert not [t for (t,) in query(warehouse, "SHOW TABLES") if t.startswith(PENDING)]
     report = ingest(tiny.out, warehouse, key)  # the next run clears what the killed one left
     assert all(load.reconciles for load in report.loads)
     assert not list(tmp_path.glob(".*scratch*"))
