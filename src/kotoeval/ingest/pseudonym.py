@@ -38,8 +38,7 @@ def normalise_hetu(code: str | None) -> str | None:
 
 def pseudonym(key: bytes, normalised: str) -> str:
     """The pseudonym of a normalised code (or any identifier) under ``key``."""
-    digest = hmac.new(key, normalised.encode("ascii"), hashlib.sha256).hexdigest()
-    return digest[:PID_HEX_DIGITS]
+    return pseudonyms(key, [normalised])[0]
 
 
 def pseudonyms(key: bytes, normalised: Iterable[str]) -> list[str]:

@@ -283,14 +283,14 @@ class _Run:
 
     def _unlinked(self, reg: Register, valid: ir.Table, rejected: ir.Table) -> ir.Table:
         """Rows of persons who are not in the population register."""
-        residents = self._resident_keys(reg)
+        residents = self._resident_keys(reg.name)
         orphans = valid.anti_join(rejected, ["_part", "_row"]).anti_join(residents, "pkey")
         return _rejected(orphans, "unlinked", "hetu")
 
-    def _resident_keys(self, reg: Register) -> ir.Table:
+    def _resident_keys(self, register: str) -> ir.Table:
         if self.residents is None:
             raise DeliveryError(
-                f"{reg.name} can only be linked to the population register, which is neither in "
+                f"{register} can only be linked to the population register, which is neither in "
                 "this delivery nor in the warehouse; deliver population with it"
             )
         if "pkey" not in self.residents.columns:  # published pids of an earlier delivery
@@ -309,7 +309,7 @@ class _Run:
         row = counts.to_pyarrow().to_pylist()[0]
         if self.residents is None:
             return int(row["rows"]), int(row["persons"]), None
-        residents = self._resident_keys(REGISTERS["population"])
+        residents = self._resident_keys("population")
         keys = loaded.select("pkey").distinct()
         linked = int(keys.semi_join(residents, "pkey").count().to_pyarrow().as_py())
         return int(row["rows"]), int(row["persons"]), linked
