@@ -68,3 +68,17 @@ def test_readme_examples_run(tmp_path: Path) -> None:
             text=True, check=False,
         )  # fmt: skip
         assert result.returncode == 0, (command, result.stderr[-2000:])
+
+
+def test_study_run_errors_are_one_clear_line(tmp_path: Path) -> None:
+    spec = ROOT / "src" / "kotoeval" / "study" / "examples" / "oske.toml"
+    result = subprocess.run(
+        [sys.executable, "-m", "kotoeval", "study", "run", str(spec),
+         "--warehouse", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    message = " ".join(result.stderr.split())  # the console wraps long lines
+    assert "does not exist; run `kotoeval ingest` first" in message
+    assert "Traceback" not in message
+    assert not (tmp_path / "none.duckdb").exists()

@@ -82,9 +82,17 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
 ) -> None:
     """Run the main job on the embedded default engine and print where to look."""
-    from kotoeval.cli.report import ingest_progress, print_demo, progress_bar, wide_console
+    from kotoeval.cli.report import (
+        ingest_progress,
+        print_demo,
+        progress_bar,
+        study_progress,
+        wide_console,
+    )
     from kotoeval.ingest.keys import generate_key
     from kotoeval.ingest.run import ingest as run_ingest
+    from kotoeval.study.run import run_study
+    from kotoeval.study.spec import EXAMPLES, load_spec
 
     world = out / "world"
     with progress_bar(console, f"Synthetic world ({scale})") as advance:
@@ -94,7 +102,13 @@ def demo(
         generate_key(key)
     with ingest_progress(console) as notify:
         report = run_ingest(world, out / "warehouse.duckdb", key, progress=notify)
-    print_demo(wide_console(), summary, report)
+    studies = []
+    for name in ("oske", "koske"):
+        spec = load_spec(EXAMPLES / f"{name}.toml")
+        with study_progress(console, spec.name) as notify:
+            studies.append(run_study(spec, out / "warehouse.duckdb", out / "studies" / name,
+                                     progress=notify))  # fmt: skip
+    print_demo(wide_console(), summary, report, studies)
 
 
 @app.command()
@@ -125,6 +139,32 @@ def ingest(
     print_ingest(wide_console(), report)
     if not all(load.reconciles for load in report.loads):
         raise SystemExit(1)
+
+
+study_app = typer.Typer(help="Evaluate a programme: a study is a TOML file.", no_args_is_help=True)
+app.add_typer(study_app, name="study")
+
+
+@study_app.command("run")
+def study_run(
+    spec: Annotated[Path, typer.Argument(help="The study file (see src/kotoeval/study/examples).")],
+    warehouse: Annotated[Path, typer.Option(help="The warehouse made by `kotoeval ingest`.")],
+    out: Annotated[Path, typer.Option(help="Results folder to write.")],
+    engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark (local PySpark).")] = (
+        "duckdb"
+    ),
+) -> None:
+    """Build the cohort, match, check balance and estimate every effect of a study."""
+    from kotoeval.cli.report import print_study, study_progress, wide_console
+    from kotoeval.study.run import run_study
+    from kotoeval.study.spec import load_spec
+
+    study = load_spec(spec)
+    if not warehouse.exists():
+        raise SpecError(f"warehouse {warehouse} does not exist; run `kotoeval ingest` first")
+    with study_progress(console, study.name) as notify:
+        result = run_study(study, warehouse, out, engine, notify)
+    print_study(wide_console(), result)
 
 
 @app.command()

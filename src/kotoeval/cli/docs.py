@@ -27,14 +27,29 @@ def render(app: typer.Typer) -> str:
     ]
     group: Any = typer.main.get_command(app)
     for name, command in group.commands.items():
-        hints = typing.get_type_hints(command.callback, include_extras=True)
-        lines += ["", f"## kotoeval {name}", "", (command.help or "").strip(), ""]
-        lines += ["| option | type | default | meaning |", "|---|---|---|---|"]
-        for param in command.params:
-            if param.param_type_name != "option" or param.hidden:
-                continue
-            flag = " / ".join(f"`{o}`" for o in param.opts)
-            default = "required" if param.required else f"`{param.default}`"
-            kind = _type_name(hints[param.name])
-            lines.append(f"| {flag} | {kind} | {default} | {param.help or ''} |")
+        lines += _command(f"kotoeval {name}", command)
     return "\n".join(lines) + "\n"
+
+
+def _command(title: str, command: Any) -> list[str]:
+    """A command's section; a group of commands (``kotoeval study``) gives one per subcommand."""
+    if command.callback is None:
+        out: list[str] = []
+        for name, sub in command.commands.items():
+            out += _command(f"{title} {name}", sub)
+        return out
+    hints = typing.get_type_hints(command.callback, include_extras=True)
+    arguments = [p for p in command.params if p.param_type_name == "argument"]
+    usage = " ".join([title, *(p.name.upper() for p in arguments)])
+    lines = ["", f"## {usage}", "", (command.help or "").strip(), ""]
+    lines += ["| option | type | default | meaning |", "|---|---|---|---|"]
+    for param in command.params:
+        if param.hidden:
+            continue
+        flag = " / ".join(f"`{o}`" for o in param.opts)
+        if param.param_type_name == "argument":
+            flag = f"`{param.name.upper()}`"
+        default = "required" if param.required else f"`{param.default}`"
+        kind = _type_name(hints[param.name])
+        lines.append(f"| {flag} | {kind} | {default} | {getattr(param, 'help', None) or ''} |")
+    return lines

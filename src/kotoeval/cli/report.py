@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -20,6 +22,7 @@ from kotoeval.ingest.reconcile import IngestReport
 from kotoeval.outcomes import OUTCOMES
 from kotoeval.registers import REGISTERS
 from kotoeval.registers.rules import RULE_DESCRIPTIONS, RULES
+from kotoeval.study.run import StudyResult
 from kotoeval.synth.world import WorldSummary
 
 HEADLINE_OUTCOMES = ("vocational_completed_36m", "earnings_y2", "expert_share_y2")
@@ -114,6 +117,59 @@ def ingest_progress(console: Console) -> Iterator[Callable[[str, str], None]]:
         yield notify
 
 
+@contextmanager
+def study_progress(console: Console, name: str) -> Iterator[Callable[[str], None]]:
+    """One line for the study, showing the step it is in."""
+    with Progress(
+        TextColumn(f"study {name:<12}"), TextColumn("{task.fields[step]}"),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("", total=None, step="starting")
+        yield lambda step: progress.update(task, step=step)
+
+
+def print_study(console: Console, result: StudyResult, truth: dict[str, Any] | None = None) -> None:
+    """Flow, balance status and the effects of a study (beside the truth when known)."""
+    s = result.summary
+    flow = s["flow"]
+    console.print(
+        f"\n[bold]{s['title']}[/]: {flow['clients_meeting_rules']:,} of "
+        f"{flow['clients_in_window']:,} clients met the population rules; "
+        f"{flow['treated_compared']:,} compared with {flow['comparison_rows_used']:,} "
+        f"comparison person-months of {flow['comparison_persons']:,} persons "
+        f"({s['seconds']:.0f} s)."
+    )
+    if s["status"] == "balanced":
+        console.print("Balance holds: every covariate |SMD| < 0.1, variance ratios 0.5–2.")
+    else:
+        console.print(
+            "[bold red]Balance fails[/] for "
+            + ", ".join(s["imbalanced_covariates"])
+            + ": the differences below are not to be read as effects of the programme."
+        )
+    table = Table(title=f"Effects on clients ({s['study']}), 95 % CI")
+    columns = ["outcome", "clients", "comparison", "effect", "95 % CI"]
+    if truth:
+        columns += ["true effect", "naive difference"]
+    for c in columns:
+        table.add_column(c, justify="left" if c == "outcome" else "right")
+    for row in result.effects.itertuples(index=False):
+        if row.outcome not in s["headline"] and row.outcome not in HEADLINE_OUTCOMES:
+            continue
+        unit = OUTCOMES[row.outcome].unit
+        cells = [
+            OUTCOMES[row.outcome].label, _fmt(unit, row.treated_mean),
+            _fmt(unit, row.comparison_mean), _fmt(unit, row.att, signed=True),
+            f"{_fmt(unit, row.ci_low, signed=True)} … {_fmt(unit, row.ci_high, signed=True)}",
+        ]  # fmt: skip
+        if truth:
+            t = truth.get(row.outcome, {})
+            cells += [_fmt(unit, t.get("att"), True), _fmt(unit, t.get("naive_difference"), True)]
+        table.add_row(*cells)
+    console.print(table)
+    console.print(f"Tables (effects, balance, trajectories, phases, subgroups): {result.folder}")
+
+
 def print_ingest(console: Console, report: IngestReport) -> None:
     """Reconciliation and linkage per register, and the rules that quarantined rows."""
     table = Table(title=f"Ingest into {report.warehouse} ({report.engine}, {report.seconds:.0f} s)")
@@ -160,10 +216,15 @@ def print_ingest(console: Console, report: IngestReport) -> None:
         console.print("Columns outside the contract, left out: " + "; ".join(extra))
 
 
-def print_demo(console: Console, s: WorldSummary, report: IngestReport) -> None:
-    """The demo's report: the world, the ingest, and where to look."""
+def print_demo(
+    console: Console, s: WorldSummary, report: IngestReport, studies: list[StudyResult]
+) -> None:
+    """The demo's report: the world, the ingest, the studies beside the truth, where to look."""
     print_world(console, s)
     print_ingest(console, report)
+    truth = json.loads((s.out / "truth.json").read_text(encoding="utf-8"))["programmes"]
+    for result in studies:
+        print_study(console, result, truth.get(result.summary["study"], {}).get("effects"))
     console.print(f"\nRegisters, truth.json and delivery.toml are in [bold]{s.out}[/].")
     console.print(
         "truth.json holds every programme's true effects: overall, by subgroup and by month."

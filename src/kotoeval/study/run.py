@@ -1,0 +1,191 @@
+"""Run a study: cohort → design (without outcomes) → panel of the compared rows → effects.
+
+The results folder holds tables (CSV and Parquet) of person-level *aggregates* only, the
+validated spec and a run summary. They stay in the secure zone until disclosure control
+releases them (``kotoeval release``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kotoeval import __version__
+from kotoeval.cohort.build import candidates
+from kotoeval.cohort.panel import data_months, panel
+from kotoeval.estimate.breakdown import subgroups, trajectories
+from kotoeval.estimate.censoring import censoring_weights, remaining_probability
+from kotoeval.estimate.compare import Adjusted, adjust, effects
+from kotoeval.estimate.event_study import event_study
+from kotoeval.outcomes import OUTCOMES, Outcome, RatioOutcome, evaluate
+from kotoeval.outcomes.subgroups import SUBGROUP_VARIABLES
+from kotoeval.study.spec import StudySpec
+from kotoeval.warehouse.store import open_warehouse
+
+log = logging.getLogger("kotoeval.study")
+Progress = Callable[[str], None]
+#: Covariates the subgroups are defined on; measured even when not matched on.
+_SUBGROUP_COVARIATES = ("age", "female", "world_region", "language_level", "education_level",
+                        "permit_ground")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """What a run produced: the tables and the summary written to ``folder``."""
+
+    folder: Path
+    summary: dict[str, Any]
+    effects: pd.DataFrame
+
+
+def run_study(
+    spec: StudySpec,
+    warehouse: Path,
+    out: Path,
+    engine: str = "duckdb",
+    progress: Progress | None = None,
+) -> StudyResult:
+    """Run ``spec`` on the warehouse and write the results folder ``out``."""
+    say = progress or (lambda _: None)
+    started = time.monotonic()
+    wh = open_warehouse(warehouse, engine)  # type: ignore[arg-type]
+    try:
+        cohort = spec.cohort()
+        cohort = dataclasses.replace(
+            cohort, covariates=tuple(dict.fromkeys([*cohort.covariates, *_SUBGROUP_COVARIATES]))
+        )
+        say("cohort: clients and comparison person-months")
+        cand = candidates(wh.table, wh.engine, cohort)
+        table = cand.rows.to_pandas()
+        say(f"design: {spec.matching.method} on {len(table):,} rows")
+        adjusted = adjust(table, "treated", spec.covariates, spec.options(), person="pid")
+        used = adjusted.used
+        sample = _restrict(adjusted, used)
+        say(f"panel: {int(used.sum()):,} compared rows")
+        first, last = spec.trajectories.first_month, spec.trajectories.last_month
+        months = np.arange(first, last + 1)
+        observed = data_months(wh.table)
+        rows = sample.table
+        pan = panel(wh.table, rows, first, last, observed, rows["end_m"].to_numpy(np.float64))
+    finally:
+        wh.close()
+
+    say("effects")
+    values = {
+        o.id: evaluate(o, pan, months)
+        for o in (OUTCOMES[i] for i in spec.outcomes)
+        if isinstance(o, Outcome)
+    }
+    ratios = {}
+    for oid in spec.outcomes:
+        o = OUTCOMES[oid]
+        if isinstance(o, RatioOutcome):
+            for part in (o.numerator, o.denominator):
+                values.setdefault(part, evaluate(OUTCOMES[part], pan, months))  # type: ignore[arg-type]
+            ratios[oid] = (o.numerator, o.denominator)
+    weights_until = _censoring(spec, adjusted, sample, last)
+    cws = {
+        name: w
+        for name in values
+        if (w := weights_until(OUTCOMES[name].last_month)) is not None  # type: ignore[union-attr]
+    }
+    eff = effects(sample, values, ratios, comparison_weights=cws or None)
+    eff = eff[eff["outcome"].isin(spec.outcomes)].reset_index(drop=True)
+    traj = trajectories(sample, pan, months, weights_until)
+    say("event study")
+    monthly, ph = event_study(
+        pan, months, sample.treated, sample.table["weight"].to_numpy(np.float64),
+        sample.table["cluster"].to_numpy(np.int64), spec.trajectories.phases, weights_until,
+        level=spec.estimation.level,
+    )  # fmt: skip
+    sub = subgroups(
+        sample, {k: v for k, v in values.items()}, ratios,
+        [v for v in spec.subgroups.variables if v in SUBGROUP_VARIABLES],
+        cws or None, spec.subgroups.min_treated,
+    )  # fmt: skip
+    sub = sub[sub["outcome"].isin(spec.headline)].reset_index(drop=True)
+
+    summary = {
+        "study": spec.name,
+        "title": spec.title,
+        "status": adjusted.status,
+        "kotoeval_version": __version__,
+        "engine": engine,
+        "seconds": round(time.monotonic() - started, 1),
+        "flow": {**cand.flow, **adjusted.flow},
+        "caliper_logit": adjusted.caliper,
+        "imbalanced_covariates": adjusted.balance_after.table.loc[
+            ~adjusted.balance_after.table["balanced"], "covariate"
+        ].tolist(),
+        "headline": {o: eff.loc[eff["outcome"] == o].iloc[0].to_dict() for o in spec.headline},
+    }
+    _write(out, spec, summary, {
+        "effects": eff,
+        "balance": _balance(adjusted),
+        "trajectories": traj,
+        "event_study": monthly,
+        "phases": ph,
+        "subgroups": sub,
+    })  # fmt: skip
+    log.info("study %s: %s in %.1f s", spec.name, adjusted.status, summary["seconds"])
+    return StudyResult(out, summary, eff)
+
+
+def _restrict(adjusted: Adjusted, rows: np.ndarray) -> Adjusted:
+    """The adjusted design on the rows in the sample only (matched sets renumbered)."""
+    index = np.flatnonzero(rows)
+    position = np.full(len(rows), -1, np.int64)
+    position[index] = np.arange(len(index))
+    table = adjusted.table.iloc[index].reset_index(drop=True)
+    sub = table["subclass"].to_numpy(np.int64)
+    table["subclass"] = np.where(sub >= 0, position[np.maximum(sub, 0)], -1)
+    return dataclasses.replace(
+        adjusted, table=table, treated=adjusted.treated[index],
+        X=adjusted.X.iloc[index].reset_index(drop=True),
+    )  # fmt: skip
+
+
+def _censoring(
+    spec: StudySpec, adjusted: Adjusted, sample: Adjusted, horizon: int
+) -> Callable[[int], np.ndarray | None]:
+    """Censoring weights of the comparison rows by month (None when not censoring)."""
+    if not (spec.comparison.censor_later_entry and spec.comparison.pool == "not_yet_treated"):
+        return lambda _k: None
+    rows = sample.table
+    remaining = remaining_probability(rows, adjusted.table[["pid", "m", "score"]], horizon)
+    later = (rows["later_entry_m"] - rows["m"]).to_numpy(np.float64)
+    return lambda k: censoring_weights(remaining, later, k)
+
+
+def _balance(adjusted: Adjusted) -> pd.DataFrame:
+    before = adjusted.balance_before.table.assign(sample="before")
+    after = adjusted.balance_after.table.assign(sample="after")
+    return pd.concat([before, after], ignore_index=True)
+
+
+def _write(
+    out: Path, spec: StudySpec, summary: dict[str, Any], tables: dict[str, pd.DataFrame]
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        table.to_csv(out / f"{name}.csv", index=False)
+        table.to_parquet(out / f"{name}.parquet", index=False)
+    (out / "spec.json").write_text(spec.model_dump_json(indent=2), encoding="utf-8")
+    (out / "summary.json").write_text(
+        json.dumps(summary, indent=2, default=_plain), encoding="utf-8"
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)

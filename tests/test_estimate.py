@@ -1,0 +1,180 @@
+"""Estimators against hand-computed tiny fixtures, and against a simulated known effect."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kotoeval.errors import SpecError
+from kotoeval.estimate.balance import balance, ecdf_stats
+from kotoeval.estimate.breakdown import _holm
+from kotoeval.estimate.censoring import censoring_weights, remaining_probability
+from kotoeval.estimate.compare import Options, compare
+from kotoeval.estimate.effects import att
+from kotoeval.estimate.matching import match_weights, nearest
+
+
+def test_smd_variance_ratio_and_ecdf_by_hand() -> None:
+    # treated 1,2,3 (mean 2, sd 1); comparison 2,4,6,8 (mean 5, variance 20/3)
+    x = pd.DataFrame({"x": [1.0, 2, 3, 2, 4, 6, 8]})
+    t = np.array([1, 1, 1, 0, 0, 0, 0], bool)
+    row = balance(x, t, np.ones(7)).table.iloc[0]
+    assert row["smd"] == pytest.approx(-3.0)
+    assert row["variance_ratio"] == pytest.approx(1 / (20 / 3))
+    # eCDFs over 1,2,3,4,6,8: treated 1/3,2/3,1,1,1,1; comparison 0,1/4,1/4,1/2,3/4,1
+    assert row["ecdf_max"] == pytest.approx(0.75)
+    assert row["ecdf_mean"] == pytest.approx(0.375)
+    assert not row["balanced"]
+
+
+def test_balance_of_a_binary_covariate_has_no_variance_ratio() -> None:
+    x = pd.DataFrame({"b": [1.0, 0, 1, 0]})
+    t = np.array([1, 1, 0, 0], bool)
+    row = balance(x, t, np.ones(4)).table.iloc[0]
+    assert row["binary"] and np.isnan(row["variance_ratio"])
+    assert row["smd"] == pytest.approx(0.0) and row["balanced"]
+
+
+def test_weighted_ecdf_counts_weights() -> None:
+    x = np.array([1.0, 1, 2])
+    t = np.array([True, False, False])
+    mean, top = ecdf_stats(x, t, np.array([1.0, 1.0, 0.0]))
+    assert (mean, top) == (0.0, 0.0)  # the weight-0 row does not count
+
+
+@pytest.mark.parametrize(
+    ("order", "pairs"),
+    [("largest", {(0, 2), (1, 3)}), ("smallest", {(1, 2), (0, 3)})],
+)
+def test_greedy_order_decides_who_gets_the_close_control(
+    order: str, pairs: set[tuple[int, int]]
+) -> None:
+    # treated 0.7 and 0.6 both want control 0.65; whoever goes first takes it.
+    d = np.array([0.7, 0.6, 0.65, 0.2])
+    t = np.array([1, 1, 0, 0], bool)
+    m = nearest(d, t, caliper_sd=None, order=order)  # type: ignore[arg-type]
+    assert set(zip(m.treated.tolist(), m.control.tolist(), strict=True)) == pairs
+
+
+def test_ratio_two_gives_every_treated_its_first_match_first() -> None:
+    d = np.array([0.7, 0.6, 0.65, 0.2, 0.9])
+    t = np.array([1, 1, 0, 0, 0], bool)
+    m = nearest(d, t, caliper_sd=None, ratio=2)
+    # pass 1: 0.7→0.65, 0.6→0.9 (0.3 beats 0.4); pass 2: 0.7→0.2, nothing left for 0.6
+    assert list(zip(m.treated.tolist(), m.control.tolist(), strict=True)) == [
+        (0, 2), (1, 4), (0, 3),
+    ]  # fmt: skip
+    w = match_weights(m, 5)
+    # set of row 0 has two controls (½ each), set of row 1 one (1); scaled to sum to 3
+    assert w.tolist() == pytest.approx([1, 1, 0.5 * 1.5, 0.5 * 1.5, 1 * 1.5])
+
+
+def test_caliper_and_exact_strata() -> None:
+    d = np.array([0.0, 1.0, 0.05, 0.9, 5.0])
+    t = np.array([1, 1, 0, 0, 0], bool)
+    width = 0.2 * np.std(d, ddof=1)
+    m = nearest(d, t, caliper_sd=0.2)
+    assert m.caliper == pytest.approx(width)
+    assert sorted(m.control.tolist()) == [2, 3]
+    strata = np.array([0, 1, 1, 0, 1])
+    m = nearest(d, t, caliper_sd=None, strata=strata)
+    assert dict(zip(m.treated.tolist(), m.control.tolist(), strict=True)) == {0: 3, 1: 2}
+    m = nearest(d, t, caliper_sd=0.01, strata=strata)
+    assert len(m.treated) == 0 and sorted(m.unmatched_treated.tolist()) == [0, 1]
+
+
+def test_a_person_is_used_once_when_asked() -> None:
+    d = np.array([0.5, 0.4, 0.5, 0.41, 0.0])
+    t = np.array([1, 1, 0, 0, 0], bool)
+    person = np.array([0, 1, 7, 7, 8])  # both close controls are rows of one person
+    m = nearest(d, t, caliper_sd=None, person=person)
+    assert sorted(m.control.tolist()) == [2, 4]
+    m = nearest(d, t, caliper_sd=None)
+    assert sorted(m.control.tolist()) == [2, 3]
+
+
+def test_with_replacement_a_control_serves_several() -> None:
+    d = np.array([0.5, 0.52, 0.51, 0.0])
+    t = np.array([1, 1, 0, 0], bool)
+    m = nearest(d, t, caliper_sd=None, replace=True)
+    assert m.control.tolist() == [2, 2]
+    assert match_weights(m, 4).tolist() == pytest.approx([1, 1, 1, 0])
+
+
+def test_att_and_its_cluster_robust_se_by_hand() -> None:
+    # pairs (treated, control): (3, 1), (5, 2), (4, 4); ATT = 4 − 7/3 = 5/3.
+    y = np.array([3.0, 5, 4, 1, 2, 4])
+    t = np.array([1, 1, 1, 0, 0, 0], bool)
+    cluster = np.array([0, 1, 2, 0, 1, 2])
+    e = att(y, t, np.ones(6), cluster)
+    assert e.att == pytest.approx(5 / 3)
+    # cluster sums of influence values 1/9, 4/9, −5/9; CR1 factor 3/2 · 5/4
+    assert e.se == pytest.approx(np.sqrt(15 / 8 * 42 / 81))
+    assert e.ci_low == pytest.approx(5 / 3 - 1.959964 * e.se, rel=1e-6)
+    assert e.relative == pytest.approx((5 / 3) / (7 / 3))
+
+
+def test_ratio_outcome_is_a_ratio_of_group_sums() -> None:
+    num = np.array([1.0, 2, 0, 1])
+    den = np.array([2.0, 2, 4, 4])
+    t = np.array([1, 1, 0, 0], bool)
+    e = att(num, t, np.ones(4), np.array([0, 1, 0, 1]), denominator=den)
+    assert e.treated_mean == pytest.approx(3 / 4)
+    assert e.comparison_mean == pytest.approx(1 / 8)
+
+
+def test_regression_adjustment_equals_difference_when_covariate_is_balanced() -> None:
+    y = np.array([3.0, 5, 1, 2])
+    t = np.array([1, 1, 0, 0], bool)
+    x = np.array([[0.0], [1.0], [0.0], [1.0]])
+    plain = att(y, t, np.ones(4), np.array([0, 1, 0, 1]))
+    adjusted = att(y, t, np.ones(4), np.array([0, 1, 0, 1]), adjust=x)
+    assert adjusted.att == pytest.approx(plain.att)
+
+
+def test_censoring_weights_by_hand() -> None:
+    rows = pd.DataFrame({"pid": ["a", "b"], "m": [10, 10]})
+    hazards = pd.DataFrame({"pid": ["a", "a", "b"], "m": [11, 12, 11], "score": [0.5, 0.5, 0.2]})
+    remaining = remaining_probability(rows, hazards, 3)
+    assert remaining[0].tolist() == pytest.approx([1, 0.5, 0.25, 0.25])
+    assert remaining[1].tolist() == pytest.approx([1, 0.8, 0.8, 0.8])
+    w = censoring_weights(remaining, np.array([np.nan, 2.0]), 2)
+    assert w.tolist() == pytest.approx([4.0, 0.0])  # b entered in month 2: censored
+
+
+def test_holm() -> None:
+    assert _holm(np.array([0.01, 0.04, 0.03, np.nan])).tolist()[:3] == pytest.approx(
+        [0.03, 0.06, 0.06]
+    )
+
+
+def _simulated(n: int = 6000, seed: int = 2) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    x2 = rng.binomial(1, 0.4, n)
+    treated = rng.random(n) < 1 / (1 + np.exp(-(-2.5 + 0.8 * x1 + 0.5 * x2)))
+    y = 1 + 2 * x1 + x2 + 1.5 * treated + rng.normal(size=n)
+    return pd.DataFrame({"treated": treated, "x1": x1, "x2": x2, "y": y})
+
+
+@pytest.mark.parametrize("method", ["nearest", "ipw", "entropy"])
+def test_compare_recovers_a_known_effect_where_the_naive_difference_does_not(method: str) -> None:
+    df = _simulated()
+    result = compare(df, "treated", ["x1", "x2"], ["y"], Options(method=method))  # type: ignore[arg-type]
+    row = result.effects.iloc[0]
+    assert row["ci_low"] <= 1.5 <= row["ci_high"]
+    naive = df.y[df.treated].mean() - df.y[~df.treated].mean()
+    assert not row["ci_low"] <= naive <= row["ci_high"]
+    assert result.status == "balanced"
+
+
+def test_compare_accepts_arrow_and_names_missing_columns() -> None:
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(_simulated(800))
+    assert len(compare(table, "treated", ["x1"], ["y"]).effects) == 1
+    with pytest.raises(SpecError, match="covariates not in the table: x9"):
+        compare(table, "treated", ["x9"], ["y"])
+    with pytest.raises(SpecError, match="method must be one of"):
+        compare(table, "treated", ["x1"], ["y"], Options(method="magic"))  # type: ignore[arg-type]

@@ -1,0 +1,116 @@
+"""Studies end to end: the spec, and the OSKE and KOSKE estimates against the planted truth."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kotoeval.errors import SpecError
+from kotoeval.ingest.run import ingest
+from kotoeval.outcomes import OUTCOMES
+from kotoeval.study.run import StudyResult, run_study
+from kotoeval.study.spec import EXAMPLES, load_spec
+from kotoeval.synth import WorldSummary, generate
+
+
+@dataclass(frozen=True)
+class Studied:
+    world: WorldSummary
+    results: dict[str, StudyResult]
+
+    def truth(self, study: str) -> dict[str, dict[str, float]]:
+        data = json.loads((self.world.out / "truth.json").read_text(encoding="utf-8"))
+        return data["programmes"][study]["effects"]  # type: ignore[no-any-return]
+
+
+def _study(world: WorldSummary, key: Path, folder: Path, names: tuple[str, ...]) -> Studied:
+    warehouse = folder / "warehouse.duckdb"
+    ingest(world.out, warehouse, key)
+    results = {
+        n: run_study(load_spec(EXAMPLES / f"{n}.toml"), warehouse, folder / n) for n in names
+    }
+    return Studied(world, results)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory, key: Path) -> Studied:
+    """The OSKE study on a small world (≈ 60 clients a year)."""
+    folder = tmp_path_factory.mktemp("small_study")
+    return _study(generate("small", 1, folder / "world"), key, folder, ("oske",))
+
+
+def _covers(result: StudyResult, truth: dict[str, dict[str, float]], outcome: str) -> bool:
+    row = result.effects.set_index("outcome").loc[outcome]
+    return bool(row["ci_low"] <= truth[outcome]["att"] <= row["ci_high"])
+
+
+def test_oske_headline_effects_cover_the_truth_at_small_scale(small: Studied) -> None:
+    result, truth = small.results["oske"], small.truth("oske")
+    assert result.summary["status"] == "balanced"
+    for outcome in ("vocational_completed_36m", "earnings_y2"):
+        assert _covers(result, truth, outcome), outcome
+
+
+def test_results_folder_holds_aggregate_tables_and_the_spec(small: Studied) -> None:
+    folder = small.results["oske"].folder
+    for name in ("effects", "balance", "trajectories", "phases", "subgroups"):
+        csv = pd.read_csv(folder / f"{name}.csv")
+        assert csv.equals(pd.read_parquet(folder / f"{name}.parquet").pipe(_as_csv_would))
+        assert "pid" not in csv.columns and "m" not in csv.columns
+    effects = pd.read_csv(folder / "effects.csv")
+    assert set(effects["outcome"]) == set(OUTCOMES)
+    trajectories = pd.read_csv(folder / "trajectories.csv")
+    assert trajectories["month"].min() == -24 and trajectories["month"].max() == 36
+    before = trajectories[
+        (trajectories["variable"] == "in_programme") & (trajectories["month"] < 0)
+    ]
+    assert (before["treated_mean"] == 0).all()
+    subgroups = pd.read_csv(folder / "subgroups.csv")
+    assert {"age_band", "sex", "world_region"} <= set(subgroups["variable"])
+    assert {"heterogeneity_p", "p_holm", "underpowered"} <= set(subgroups.columns)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["flow"]["treated_compared"] <= summary["flow"]["clients_meeting_rules"]
+    assert json.loads((folder / "spec.json").read_text(encoding="utf-8"))["name"] == "oske"
+
+
+def _as_csv_would(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame after a round trip through CSV (types as CSV keeps them)."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    buffer.seek(0)
+    return pd.read_csv(buffer)
+
+
+def test_spec_errors_name_the_key(tmp_path: Path) -> None:
+    text = (EXAMPLES / "oske.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('"children",', '"shoe_size",'), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"bad\.toml: covariates: .*unknown covariate 'shoe_size'"):
+        load_spec(bad)
+    bad.write_text(text.replace("ratio = 3", "ratio = 0"), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"matching\.ratio"):
+        load_spec(bad)
+    bad.write_text(text.replace("[comparison]", "[comparison]\nflavour = 1"), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"comparison\.flavour: Extra inputs"):
+        load_spec(bad)
+    with pytest.raises(SpecError, match="does not exist"):
+        load_spec(tmp_path / "none.toml")
+
+
+@pytest.mark.slow
+def test_espoo_headlines_cover_the_truth_and_exclude_the_naive_difference(
+    espoo: WorldSummary, key: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    studied = _study(espoo, key, tmp_path_factory.mktemp("espoo_study"), ("oske", "koske"))
+    oske, truth = studied.results["oske"], studied.truth("oske")
+    for outcome in ("vocational_completed_36m", "earnings_y2"):
+        assert _covers(oske, truth, outcome), outcome
+        row = oske.effects.set_index("outcome").loc[outcome]
+        assert not row["ci_low"] <= truth[outcome]["naive_difference"] <= row["ci_high"]
+    koske, truth = studied.results["koske"], studied.truth("koske")
+    assert _covers(koske, truth, "expert_share_y2")
