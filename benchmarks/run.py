@@ -1,8 +1,10 @@
-"""Benchmarks: wall time and peak memory of the synthetic world and of its ingest, per scale.
+"""Benchmarks: wall time and peak memory of the world, its ingest, the OSKE study and matching.
 
 Run with ``make bench`` (tiny, small and espoo) or
 ``.venv/bin/python benchmarks/run.py --scales espoo national``. The ingest benchmark reads a
-world with planted defects (rate 0.001) into a DuckDB warehouse with the default settings.
+world with planted defects (rate 0.001) into a DuckDB warehouse with the default settings; the
+study benchmark runs the shipped OSKE study on that warehouse; the matching benchmark
+(``benchmarks/matching.py``, independent of scale) times only the matching call.
 Peak memory is the largest sum of proportional memory (PSS) over the process tree (the main
 process and its chunk workers), sampled from /proc every 0.2 s. Results are printed and appended to
 ``benchmarks/results.jsonl``.
@@ -27,7 +29,10 @@ TARGETS = {
     ("synth", "national"): {"seconds": None, "peak_gib": 8},
     ("ingest", "espoo"): {"seconds": 60, "peak_gib": None},
     ("ingest", "national"): {"seconds": 900, "peak_gib": 8},
+    ("study", "espoo"): {"seconds": 60, "peak_gib": None},
+    ("matching", "100k_vs_2m"): {"seconds": 10, "peak_gib": None},
 }
+OSKE = Path(__file__).parents[1] / "src" / "kotoeval" / "study" / "examples" / "oske.toml"
 DEFECTS = "0.001"
 
 
@@ -121,13 +126,18 @@ def main() -> None:
     parser.add_argument("--scales", nargs="+", default=["tiny", "small", "espoo"])
     parser.add_argument("--format", default="csv", choices=["csv", "parquet"])
     parser.add_argument(
-        "--benchmarks", nargs="+", default=["synth", "ingest"], choices=["synth", "ingest"]
-    )
+        "--benchmarks", nargs="+", default=["synth", "ingest", "study", "matching"],
+        choices=["synth", "ingest", "study", "matching"],
+    )  # fmt: skip
     parser.add_argument("--keep", type=Path, help="write worlds here instead of a temporary folder")
     args = parser.parse_args()
     kotoeval = str(Path(sys.executable).with_name("kotoeval"))
     results = []
-    for scale in args.scales:
+    if "matching" in args.benchmarks:
+        _, peak, output = measure([sys.executable, str(Path(__file__).with_name("matching.py"))])
+        seconds = json.loads(output.strip().splitlines()[-1])["seconds"]
+        results.append(_row("matching", "100k_vs_2m", "-", seconds, peak, 0.0))
+    for scale in [] if args.benchmarks == ["matching"] else args.scales:
         out = (args.keep or Path(tempfile.mkdtemp(prefix="kotoeval-bench-"))) / scale
         command = [kotoeval, "synth", "--scale", scale, "--seed", "1", "--out", str(out),
                    "--format", args.format, "--defects", DEFECTS]  # fmt: skip
@@ -143,6 +153,12 @@ def main() -> None:
             seconds, peak, _ = measure(command)
             size = warehouse.stat().st_size / 1024**3
             results.append(_row("ingest", scale, args.format, seconds, peak, size))
+            if "study" in args.benchmarks:
+                study = out.parent / f"{scale}-oske"
+                command = [kotoeval, "study", "run", str(OSKE), "--warehouse", str(warehouse),
+                           "--out", str(study)]  # fmt: skip
+                seconds, peak, _ = measure(command)
+                results.append(_row("study", scale, args.format, seconds, peak, 0.0))
         if args.keep is None:
             shutil.rmtree(out.parent, ignore_errors=True)
     with (Path(__file__).parent / "results.jsonl").open("a") as f:

@@ -79,6 +79,28 @@ def _mean_difference(
     return means[0], means[1], means[0] - means[1], psi
 
 
+def wls(y: Floats, D: Floats, w: Floats) -> tuple[Floats, Floats]:
+    """Weighted least squares: coefficients and each row's influence on them (rows × terms).
+
+    :func:`clustered_covariance` turns the influence values into the covariance matrix.
+    """
+    WD = D * w[:, None]
+    bread = np.linalg.pinv(D.T @ WD)
+    beta = bread @ (WD.T @ y)
+    residual = y - D @ beta
+    return beta, (WD * residual[:, None]) @ bread.T
+
+
+def clustered_covariance(influence: Floats, cluster: Ints) -> Floats:
+    """CR1 covariance matrix of coefficients from their influence values (rows × terms)."""
+    _, groups = np.unique(cluster, return_inverse=True)
+    g = int(groups.max()) + 1
+    n, k = influence.shape
+    sums = np.zeros((g, k))
+    np.add.at(sums, groups, influence)
+    return np.asarray(g / (g - 1) * (n - 1) / (n - k) * sums.T @ sums)
+
+
 def _regression_adjusted(
     y: Floats, t: Bools, w: Floats, X: Floats
 ) -> tuple[float, float, float, Floats, int]:
@@ -86,11 +108,8 @@ def _regression_adjusted(
     centred = X - np.average(X[t], axis=0, weights=w[t])
     keep = centred.std(axis=0) > 0
     D = np.column_stack([np.ones_like(y), t.astype(np.float64), centred[:, keep]])
-    WD = D * w[:, None]
-    bread = np.linalg.pinv(D.T @ WD)
-    beta = bread @ (WD.T @ y)
-    residual = y - D @ beta
-    psi = (WD * residual[:, None]) @ bread[1]
+    beta, influence = wls(y, D, w)
+    psi = influence[:, 1]
     treated_mean = float(np.average(y[t], weights=w[t]))
     return treated_mean, treated_mean - float(beta[1]), float(beta[1]), psi, D.shape[1]
 

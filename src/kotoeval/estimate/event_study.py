@@ -10,7 +10,9 @@ from the full covariance matrix.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +23,21 @@ Floats = npt.NDArray[np.float64]
 REFERENCE_MONTH = -1
 
 
+def _pyfixest() -> ModuleType:
+    """pyfixest, imported without the root-logger setup it does on import.
+
+    One of its modules calls ``logging.basicConfig(level=INFO)``, which would print every INFO
+    record of every library to the terminal; kotoeval decides itself what it prints.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    import pyfixest
+
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    return pyfixest
+
+
 def _fit(
     y: Floats,
     months: npt.NDArray[np.int64],
@@ -28,8 +45,7 @@ def _fit(
     weights: Floats,
     cluster: npt.NDArray[np.int64],
 ) -> tuple[dict[int, int], pd.DataFrame]:
-    import pyfixest as pf
-
+    pf = _pyfixest()
     n, width = y.shape
     frame = pd.DataFrame(
         {

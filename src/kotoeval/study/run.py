@@ -25,6 +25,7 @@ from kotoeval.cohort.panel import data_months, panel
 from kotoeval.estimate.breakdown import subgroups, trajectories
 from kotoeval.estimate.censoring import censoring_weights, remaining_probability
 from kotoeval.estimate.compare import Adjusted, adjust, effects
+from kotoeval.estimate.decomposition import Decomposition, income_factors, mediated_share
 from kotoeval.estimate.event_study import event_study
 from kotoeval.outcomes import OUTCOMES, Outcome, RatioOutcome, evaluate
 from kotoeval.outcomes.subgroups import SUBGROUP_VARIABLES
@@ -113,6 +114,8 @@ def run_study(
         cws or None, spec.subgroups.min_treated,
     )  # fmt: skip
     sub = sub[sub["outcome"].isin(spec.headline)].reset_index(drop=True)
+    say("income factors")
+    income = _income_factors(sample, pan, months, weights_until, spec.estimation.level)
 
     summary = {
         "study": spec.name,
@@ -127,6 +130,7 @@ def run_study(
             ~adjusted.balance_after.table["balanced"], "covariate"
         ].tolist(),
         "headline": {o: eff.loc[eff["outcome"] == o].iloc[0].to_dict() for o in spec.headline},
+        "share_of_earnings_effect_through_completion": income.share,
     }
     _write(out, spec, summary, {
         "effects": eff,
@@ -135,9 +139,60 @@ def run_study(
         "event_study": monthly,
         "phases": ph,
         "subgroups": sub,
+        "income_coefficients": income.decomposition.coefficients,
+        "income_build_up": income.decomposition.build_up,
+        "education_premia": income.decomposition.premia,
     })  # fmt: skip
     log.info("study %s: %s in %.1f s", spec.name, adjusted.status, summary["seconds"])
     return StudyResult(out, summary, eff)
+
+
+@dataclass(frozen=True)
+class _Income:
+    decomposition: Decomposition
+    share: float
+
+
+def _income_factors(
+    sample: Adjusted,
+    pan: dict[str, np.ndarray],
+    months: np.ndarray,
+    weights_until: Callable[[int], np.ndarray | None],
+    level: float,
+) -> _Income:
+    """Earnings in year 3 over the factors, with vocational education ended in years 1–2."""
+    first_two_years = {
+        name: evaluate(Outcome(name, name, variable, "any", 0, 23, "share"), pan, months)
+        for name, variable in (("completed", "vocational_completed"),
+                               ("dropped", "vocational_dropped"))
+    }  # fmt: skip
+    earnings = evaluate(OUTCOMES["earnings_y3"], pan, months)  # type: ignore[arg-type]
+    table = sample.table
+    factors = pd.DataFrame(
+        {
+            "completed": first_two_years["completed"],
+            "dropped": (first_two_years["dropped"] > 0) & (first_two_years["completed"] == 0),
+            "client": sample.treated,
+            **{c: table[c] for c in ("age", "female", "years_in_finland", "language_level",
+                                     "education_level", "world_region")},
+        }
+    )  # fmt: skip
+    weights = table["weight"].to_numpy(np.float64)
+    censoring = weights_until(OUTCOMES["earnings_y3"].last_month)  # type: ignore[union-attr]
+    if censoring is not None:
+        weights = np.where(sample.treated, weights, weights * censoring)
+    cluster = table["cluster"].to_numpy(np.int64)
+    decomposition = income_factors(earnings, factors, weights, cluster, level)
+    on_completion = effects(
+        sample, {"completed": first_two_years["completed"]},
+        comparison_weights=None if censoring is None else {"completed": weights_until(23)},  # type: ignore[dict-item]
+    )["att"].iloc[0]  # fmt: skip
+    on_earnings = effects(
+        sample, {"earnings": earnings},
+        comparison_weights=None if censoring is None else {"earnings": censoring},
+    )["att"].iloc[0]  # fmt: skip
+    premium = decomposition.premia.set_index("term")["estimate"].get("graduation", float("nan"))
+    return _Income(decomposition, mediated_share(on_completion, premium, on_earnings))
 
 
 def _restrict(adjusted: Adjusted, rows: np.ndarray) -> Adjusted:
