@@ -178,3 +178,14 @@ def test_compare_accepts_arrow_and_names_missing_columns() -> None:
         compare(table, "treated", ["x9"], ["y"])
     with pytest.raises(SpecError, match="method must be one of"):
         compare(table, "treated", ["x1"], ["y"], Options(method="magic"))  # type: ignore[arg-type]
+
+
+def test_nearest_neighbour_coverage_and_bias_over_60_samples() -> None:
+    """The fast version of the study's coverage check, on samples with a known effect of 1.5."""
+    hits, estimates = [], []
+    for seed in range(100, 160):
+        row = compare(_simulated(3000, seed), "treated", ["x1", "x2"], ["y"]).effects.iloc[0]
+        hits.append(row["ci_low"] <= 1.5 <= row["ci_high"])
+        estimates.append(row["att"])
+    assert 0.88 <= np.mean(hits) <= 0.99
+    assert abs(np.mean(estimates) - 1.5) / 1.5 < 0.10

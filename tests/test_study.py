@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,3 +116,35 @@ def test_espoo_headlines_cover_the_truth_and_exclude_the_naive_difference(
         assert not row["ci_low"] <= truth[outcome]["naive_difference"] <= row["ci_high"]
     koske, truth = studied.results["koske"], studied.truth("koske")
     assert _covers(koske, truth, "expert_share_y2")
+
+
+def _coverage(records: list[dict[str, float]]) -> tuple[float, float]:
+    """Share of CIs covering the truth, and the mean bias relative to the mean true effect."""
+    covered = np.mean([r["ci_low"] <= r["truth"] <= r["ci_high"] for r in records])
+    truth = np.mean([r["truth"] for r in records])
+    bias = np.mean([r["att"] - r["truth"] for r in records])
+    return float(covered), float(abs(bias / truth))
+
+
+@pytest.mark.slow
+def test_oske_coverage_and_bias_over_50_small_worlds(
+    key: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """50 seeds at small scale: 95 % CIs cover 88–99 % of the time, mean bias under 10 %."""
+    records: dict[str, list[dict[str, float]]] = {"vocational_completed_36m": [], "earnings_y2": []}
+    for seed in range(1, 51):
+        folder = tmp_path_factory.mktemp(f"seed{seed}")
+        world = generate("small", seed, folder / "world")
+        studied = _study(world, key, folder, ("oske",))
+        effects = studied.results["oske"].effects.set_index("outcome")
+        truth = studied.truth("oske")
+        for outcome, rows in records.items():
+            row = effects.loc[outcome]
+            rows.append({"att": row["att"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+                         "truth": truth[outcome]["att"]})  # fmt: skip
+        shutil.rmtree(folder)
+    summary = {outcome: _coverage(rows) for outcome, rows in records.items()}
+    print(json.dumps(summary))
+    for outcome, (covered, bias) in summary.items():
+        assert 0.88 <= covered <= 0.99, (outcome, covered)
+        assert bias < 0.10, (outcome, bias)

@@ -167,6 +167,24 @@ def study_run(
     print_study(wide_console(), result)
 
 
+@study_app.command("example")
+def study_example(
+    name: Annotated[str, typer.Argument(help="oske or koske.")],
+    out: Annotated[Path, typer.Option(help="Study file to write (an existing file is kept).")],
+) -> None:
+    """Write a shipped example study file, to run as it is or to adapt to another programme."""
+    from kotoeval.study.spec import EXAMPLES
+
+    source = EXAMPLES / f"{name}.toml"
+    if not source.exists():
+        known = ", ".join(sorted(p.stem for p in EXAMPLES.glob("*.toml")))
+        raise SpecError(f"no example study {name!r}; choose one of {known}")
+    if out.exists():
+        raise SpecError(f"{out} exists; choose another path or remove it first")
+    out.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
 @app.command()
 def keygen(
     out: Annotated[

@@ -142,10 +142,11 @@ def print_study(console: Console, result: StudyResult, truth: dict[str, Any] | N
     if s["status"] == "balanced":
         console.print("Balance holds: every covariate |SMD| < 0.1, variance ratios 0.5–2.")
     else:
+        names = s["imbalanced_covariates"]
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
         console.print(
-            "[bold red]Balance fails[/] for "
-            + ", ".join(s["imbalanced_covariates"])
-            + ": the differences below are not to be read as effects of the programme."
+            f"[bold red]Balance fails[/] for {shown} (see balance.csv): the differences below "
+            "are not to be read as effects of the programme."
         )
     table = Table(title=f"Effects on clients ({s['study']}), 95 % CI")
     columns = ["outcome", "clients", "comparison", "effect", "95 % CI"]

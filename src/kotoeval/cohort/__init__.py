@@ -1,4 +1,4 @@
 """Study populations, index dates, covariates, outcomes and person × month panels (Ibis).
 
-Secure zone. Not built yet.
+Secure zone. Written once in Ibis: DuckDB by default, the same code on Spark.
 """

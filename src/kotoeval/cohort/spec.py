@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from kotoeval.errors import SpecError
-from kotoeval.outcomes import PANEL_FIRST_MONTH, PANEL_LAST_MONTH
 
 Pool = Literal["never_treated", "not_yet_treated"]
 
@@ -95,9 +94,6 @@ class CohortSpec:
     population: Population = Population()
     pool: Pool = "never_treated"
     covariates: tuple[str, ...] = ()
-    panel: tuple[int, int] = (PANEL_FIRST_MONTH, PANEL_LAST_MONTH)
-    data_end: str | None = None
-    """Last month of the registers (``YYYY-MM``); None: the last month of earnings."""
 
     def __post_init__(self) -> None:
         for name in self.covariates:

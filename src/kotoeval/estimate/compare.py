@@ -13,7 +13,7 @@ ATT of each outcome on the adjusted sample. :func:`compare` is both in one call.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -232,7 +232,6 @@ class Comparison:
 
     adjusted: Adjusted
     effects: pd.DataFrame
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> str:

@@ -1,4 +1,4 @@
-"""A study spec (TOML, validated) and the pipeline that runs it: cohort, estimate, disclose.
+"""A study spec (TOML, validated) and the pipeline that runs it: cohort, then estimate.
 
-Secure zone. Not built yet.
+Secure zone: the results folder holds aggregates that disclosure control has yet to release.
 """

@@ -162,7 +162,6 @@ class StudySpec(_Strict):
             ),
             pool=self.comparison.pool,
             covariates=needed,
-            panel=(self.trajectories.first_month, self.trajectories.last_month),
         )  # fmt: skip
 
     def options(self) -> Options:
