@@ -86,13 +86,14 @@ def balance(
     treated = np.asarray(treated, bool)
     weights = np.asarray(weights, np.float64)
     inside = weights > 0
+    scale = treated_sd(X, treated) if scale is None else scale
     rows = []
     for name in X.columns:
         x = X[name].to_numpy(np.float64)
         binary = bool(np.isin(x, (0.0, 1.0)).all())
         t, c = treated & inside, ~treated & inside
         mt, mc = weighted_mean(x[t], weights[t]), weighted_mean(x[c], weights[c])
-        sd = float(scale[name]) if scale is not None else float(np.std(x[treated], ddof=1))
+        sd = float(scale[name])
         smd = (mt - mc) / sd if sd > 0 else (0.0 if mt == mc else float("inf"))
         ratio = float("nan")
         if not binary:
@@ -111,5 +112,10 @@ def balance(
 
 
 def treated_sd(X: pd.DataFrame, treated: npt.NDArray[np.bool_]) -> pd.Series:
-    """Standard deviation of each column among the treated: the SMD's denominator."""
-    return X[np.asarray(treated, bool)].std(ddof=1)
+    """Standard deviation of each column among the treated: the SMD's denominator.
+
+    Where the treated do not vary (say, no client lacks a permit), the SD of the whole sample
+    is used instead, so the difference still has a finite scale.
+    """
+    sd = X[np.asarray(treated, bool)].std(ddof=1)
+    return sd.where(sd > 0, X.std(ddof=1))

@@ -6,8 +6,10 @@ that grows with the follow-up). Keeping them without more measures "entering now
 perhaps later". To estimate "entering now against never" (what the programme changed), a
 comparison is censored at the month they enter, and those who remain are weighted by the
 inverse of the probability of not having entered by then (Hernán & Robins' emulation of a
-target trial). The monthly entry hazard is the propensity score of their eligible months: the
-score model is a discrete-time hazard model of entry.
+target trial). The monthly entry hazard comes from a discrete-time hazard model of entry: the
+propensity score's logistic regression on every eligible person-month, with an intercept for
+each calendar month, since how many enter in a month depends on the month (capacity, the size
+of the pool), not only on who is eligible.
 """
 
 from __future__ import annotations
@@ -16,7 +18,18 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kotoeval.estimate.propensity import propensity
+
 Floats = npt.NDArray[np.float64]
+
+
+def entry_hazard(
+    X: pd.DataFrame, entered: npt.NDArray[np.bool_], month: npt.NDArray[np.int64]
+) -> Floats:
+    """Probability of entering in each row's month, given its covariates and the month."""
+    months = pd.get_dummies(pd.Series(month, index=X.index).astype(str), prefix="month",
+                            drop_first=True, dtype=np.float64)  # fmt: skip
+    return propensity(pd.concat([X, months], axis=1), entered, "logit").score
 
 
 def remaining_probability(rows: pd.DataFrame, hazards: pd.DataFrame, horizon: int) -> Floats:

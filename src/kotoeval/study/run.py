@@ -23,12 +23,13 @@ from kotoeval import __version__
 from kotoeval.cohort.build import candidates
 from kotoeval.cohort.panel import data_months, panel
 from kotoeval.estimate.breakdown import subgroups, trajectories
-from kotoeval.estimate.censoring import censoring_weights, remaining_probability
+from kotoeval.estimate.censoring import censoring_weights, entry_hazard, remaining_probability
 from kotoeval.estimate.compare import Adjusted, adjust, effects
 from kotoeval.estimate.decomposition import Decomposition, income_factors, mediated_share
 from kotoeval.estimate.event_study import event_study
 from kotoeval.outcomes import OUTCOMES, Outcome, RatioOutcome, evaluate
 from kotoeval.outcomes.subgroups import SUBGROUP_VARIABLES
+from kotoeval.report.figures import love_plot
 from kotoeval.study.spec import StudySpec
 from kotoeval.warehouse.store import open_warehouse
 
@@ -143,6 +144,7 @@ def run_study(
         "income_build_up": income.decomposition.build_up,
         "education_premia": income.decomposition.premia,
     })  # fmt: skip
+    love_plot(_balance(adjusted), out / "love_plot.png", f"Covariate balance: {spec.title}")
     log.info("study %s: %s in %.1f s", spec.name, adjusted.status, summary["seconds"])
     return StudyResult(out, summary, eff)
 
@@ -216,7 +218,10 @@ def _censoring(
     if not (spec.comparison.censor_later_entry and spec.comparison.pool == "not_yet_treated"):
         return lambda _k: None
     rows = sample.table
-    remaining = remaining_probability(rows, adjusted.table[["pid", "m", "score"]], horizon)
+    table = adjusted.table
+    hazard = entry_hazard(adjusted.X, adjusted.treated, table["m"].to_numpy(np.int64))
+    hazards = pd.DataFrame({"pid": table["pid"], "m": table["m"], "score": hazard})
+    remaining = remaining_probability(rows, hazards, horizon)
     later = (rows["later_entry_m"] - rows["m"]).to_numpy(np.float64)
     return lambda k: censoring_weights(remaining, later, k)
 
