@@ -35,9 +35,6 @@ from kotoeval.warehouse.store import open_warehouse
 
 log = logging.getLogger("kotoeval.study")
 Progress = Callable[[str], None]
-#: Covariates the subgroups are defined on; measured even when not matched on.
-_SUBGROUP_COVARIATES = ("age", "female", "world_region", "language_level", "education_level",
-                        "permit_ground")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,12 +58,8 @@ def run_study(
     started = time.monotonic()
     wh = open_warehouse(warehouse, engine)  # type: ignore[arg-type]
     try:
-        cohort = spec.cohort()
-        cohort = dataclasses.replace(
-            cohort, covariates=tuple(dict.fromkeys([*cohort.covariates, *_SUBGROUP_COVARIATES]))
-        )
         say("cohort: clients and comparison person-months")
-        cand = candidates(wh.table, wh.engine, cohort)
+        cand = candidates(wh.table, wh.engine, spec.cohort())
         table = cand.rows.to_pandas()
         say(f"design: {spec.matching.method} on {len(table):,} rows")
         adjusted = adjust(table, "treated", spec.covariates, spec.options(), person="pid")

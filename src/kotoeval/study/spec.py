@@ -14,6 +14,10 @@ from kotoeval.estimate.compare import Options
 from kotoeval.outcomes import OUTCOMES, PANEL_FIRST_MONTH, PANEL_LAST_MONTH
 from kotoeval.outcomes.subgroups import SUBGROUP_VARIABLES
 
+#: Covariates measured for every study (subgroups, income factors), matched on or not.
+_MEASURED = ("age", "female", "world_region", "language_level", "education_level",
+             "permit_ground", "years_in_finland")  # fmt: skip
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -142,9 +146,13 @@ class StudySpec(_Strict):
         return value
 
     def cohort(self) -> CohortSpec:
-        """The cohort this study needs (covariates include the exact-matching ones)."""
+        """The cohort this study needs.
+
+        Its covariates, the exact-matching ones, and those that the subgroups and the income
+        decomposition are defined on.
+        """
         p = self.population
-        needed = tuple(dict.fromkeys([*self.covariates, *self.matching.exact]))
+        needed = tuple(dict.fromkeys([*self.covariates, *self.matching.exact, *_MEASURED]))
         return CohortSpec(
             service=self.treatment.service,
             entry_from=self.treatment.entry_from,
