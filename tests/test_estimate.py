@@ -189,3 +189,26 @@ def test_nearest_neighbour_coverage_and_bias_over_60_samples() -> None:
         estimates.append(row["att"])
     assert 0.88 <= np.mean(hits) <= 0.99
     assert abs(np.mean(estimates) - 1.5) / 1.5 < 0.10
+
+
+def test_event_study_recovers_a_step_and_leaves_the_root_logger_alone() -> None:
+    import logging
+
+    from kotoeval.estimate.event_study import event_study
+
+    rng = np.random.default_rng(3)
+    n, months = 400, np.arange(-3, 4)
+    treated = np.arange(n) < n // 2
+    step = 0.5 * (treated[:, None] & (months[None, :] >= 0))
+    unit = rng.normal(size=(n, 1))
+    panel = {"earnings": unit + step + rng.normal(0, 0.2, (n, len(months)))}
+    before = list(logging.getLogger().handlers), logging.getLogger().level
+    monthly, phases = event_study(
+        panel, months, treated, np.ones(n), np.arange(n) % (n // 2),
+        {"before": (-3, -2), "after": (0, 3)}, variables=("earnings",),
+    )  # fmt: skip
+    assert (list(logging.getLogger().handlers), logging.getLogger().level) == before
+    after = phases.set_index("phase").loc["after"]
+    assert after["ci_low"] <= 0.5 <= after["ci_high"]
+    assert abs(phases.set_index("phase").loc["before", "estimate"]) < 0.05
+    assert monthly.set_index("month").loc[-1, "estimate"] == 0.0

@@ -11,8 +11,8 @@ from the full covariance matrix.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from types import ModuleType
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import numpy.typing as npt
@@ -23,19 +23,21 @@ Floats = npt.NDArray[np.float64]
 REFERENCE_MONTH = -1
 
 
-def _pyfixest() -> ModuleType:
-    """pyfixest, imported without the root-logger setup it does on import.
+@contextmanager
+def _root_logger_kept() -> Iterator[None]:
+    """Undo pyfixest's root-logger setup.
 
-    One of its modules calls ``logging.basicConfig(level=INFO)``, which would print every INFO
-    record of every library to the terminal; kotoeval decides itself what it prints.
+    One of its modules, imported on first use, calls ``logging.basicConfig(level=INFO)``, which
+    would print every INFO record of every library to the terminal; kotoeval decides itself
+    what it prints.
     """
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    import pyfixest
-
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    return pyfixest
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def _fit(
@@ -45,7 +47,6 @@ def _fit(
     weights: Floats,
     cluster: npt.NDArray[np.int64],
 ) -> tuple[dict[int, int], pd.DataFrame]:
-    pf = _pyfixest()
     n, width = y.shape
     frame = pd.DataFrame(
         {
@@ -58,10 +59,13 @@ def _fit(
         }
     )
     frame = frame[(frame["w"] > 0) & frame["y"].notna()]
-    fit = pf.feols(
-        f"y ~ i(month, treat, ref={REFERENCE_MONTH}) | unit + month",
-        data=frame, weights="w", vcov={"CRV1": "cluster"},
-    )  # fmt: skip
+    with _root_logger_kept():
+        import pyfixest as pf
+
+        fit = pf.feols(
+            f"y ~ i(month, treat, ref={REFERENCE_MONTH}) | unit + month",
+            data=frame, weights="w", vcov={"CRV1": "cluster"},
+        )  # fmt: skip
     coef = fit.coef()
     names = list(coef.index)
     # Coefficients are named "month::<k>:treat".
