@@ -212,3 +212,20 @@ def test_event_study_recovers_a_step_and_leaves_the_root_logger_alone() -> None:
     assert after["ci_low"] <= 0.5 <= after["ci_high"]
     assert abs(phases.set_index("phase").loc["before", "estimate"]) < 0.05
     assert monthly.set_index("month").loc[-1, "estimate"] == 0.0
+
+
+def test_entry_hazard_matches_each_months_entries() -> None:
+    from kotoeval.estimate.censoring import entry_hazard
+
+    rng = np.random.default_rng(5)
+    month = np.repeat([0, 1, 2], 400)
+    logit = rng.normal(-3, 1, len(month))
+    entered = np.zeros(len(month), bool)
+    entered[[1, 2, 3]] = True  # month 0: three entries; month 1: ten; month 2: none
+    entered[400:410] = True
+    hazard = entry_hazard(logit, entered, month)
+    assert hazard[month == 0].sum() == pytest.approx(3, abs=1e-6)
+    assert hazard[month == 1].sum() == pytest.approx(10, abs=1e-6)
+    assert (hazard[month == 2] == 0).all()
+    # within a month the hazard keeps the order of the score
+    assert np.all(np.diff(hazard[month == 1][np.argsort(logit[month == 1])]) >= 0)

@@ -7,7 +7,7 @@ perhaps later". To estimate "entering now against never" (what the programme cha
 comparison is censored at the month they enter, and those who remain are weighted by the
 inverse of the probability of not having entered by then (Hernán & Robins' emulation of a
 target trial). The monthly entry hazard comes from a discrete-time hazard model of entry: the
-propensity score's logistic regression on every eligible person-month, with an intercept for
+propensity score (a logistic regression on every eligible person-month) with an intercept for
 each calendar month, since how many enter in a month depends on the month (capacity, the size
 of the pool), not only on who is eligible.
 """
@@ -18,18 +18,32 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from kotoeval.estimate.propensity import propensity
-
 Floats = npt.NDArray[np.float64]
 
 
 def entry_hazard(
-    X: pd.DataFrame, entered: npt.NDArray[np.bool_], month: npt.NDArray[np.int64]
+    logit: Floats, entered: npt.NDArray[np.bool_], month: npt.NDArray[np.int64]
 ) -> Floats:
-    """Probability of entering in each row's month, given its covariates and the month."""
-    months = pd.get_dummies(pd.Series(month, index=X.index).astype(str), prefix="month",
-                            drop_first=True, dtype=np.float64)  # fmt: skip
-    return propensity(pd.concat([X, months], axis=1), entered, "logit").score
+    """Probability of entering in each row's month: the score's logit shifted per month.
+
+    The model is logit h = score logit + δ(month), fitted by maximum likelihood with the
+    score as an offset: δ(month) makes the expected entries of the month equal the observed
+    ones (its score equation), found by bisection. A month without entries has hazard 0.
+    """
+    hazard = np.zeros(len(logit))
+    for m in np.unique(month):
+        rows = month == m
+        observed = float(entered[rows].sum())
+        if observed == 0:
+            continue
+        s = logit[rows]
+        lo, hi = -40.0, 40.0
+        for _ in range(60):  # bisection to well below a thousandth of an entry
+            mid = (lo + hi) / 2
+            expected = float(np.sum(1 / (1 + np.exp(-(s + mid)))))
+            lo, hi = (mid, hi) if expected < observed else (lo, mid)
+        hazard[rows] = 1 / (1 + np.exp(-(s + (lo + hi) / 2)))
+    return hazard
 
 
 def remaining_probability(rows: pd.DataFrame, hazards: pd.DataFrame, horizon: int) -> Floats:

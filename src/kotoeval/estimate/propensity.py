@@ -73,7 +73,7 @@ def propensity(
         z = X.to_numpy(np.float64)
         mean, sd = z.mean(axis=0), z.std(axis=0)
         sd[sd == 0] = 1.0
-        fit = LogisticRegression(C=np.inf, max_iter=5000, tol=1e-8)
+        fit = LogisticRegression(C=np.inf, max_iter=5000, tol=1e-7)
         fit.fit((z - mean) / sd, t)
         score = fit.predict_proba((z - mean) / sd)[:, 1]
     elif model == "gbm":

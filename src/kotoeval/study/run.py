@@ -102,8 +102,12 @@ def run_study(
         sample.table["cluster"].to_numpy(np.int64), spec.trajectories.phases, weights_until,
         level=spec.estimation.level,
     )  # fmt: skip
+    headline = {o: values[o] for o in spec.headline if o in values}
+    for o in spec.headline:  # a ratio outcome needs its parts
+        if o in ratios:
+            headline.update({part: values[part] for part in ratios[o]})
     sub = subgroups(
-        sample, {k: v for k, v in values.items()}, ratios,
+        sample, headline, {o: ratios[o] for o in spec.headline if o in ratios},
         [v for v in spec.subgroups.variables if v in SUBGROUP_VARIABLES],
         cws or None, spec.subgroups.min_treated,
     )  # fmt: skip
@@ -212,7 +216,9 @@ def _censoring(
         return lambda _k: None
     rows = sample.table
     table = adjusted.table
-    hazard = entry_hazard(adjusted.X, adjusted.treated, table["m"].to_numpy(np.int64))
+    score = table["score"].to_numpy(np.float64)
+    logit = np.log(score / (1 - score))
+    hazard = entry_hazard(logit, adjusted.treated, table["m"].to_numpy(np.int64))
     hazards = pd.DataFrame({"pid": table["pid"], "m": table["m"], "score": hazard})
     remaining = remaining_probability(rows, hazards, horizon)
     later = (rows["later_entry_m"] - rows["m"]).to_numpy(np.float64)

@@ -145,7 +145,9 @@ def _duckdb(database: Path | None, scratch: Path, memory_limit: str | None) -> B
         "preserve_insertion_order": True,  # staged rows keep their file order (row numbers)
     }
     try:
-        return ibis.duckdb.connect(str(database) if database else ":memory:", **config)
+        con = ibis.duckdb.connect(str(database) if database else ":memory:", **config)
+        con.raw_sql("SET enable_progress_bar = false")  # kotoeval shows its own progress
+        return con
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise SpecError(
