@@ -102,12 +102,12 @@ def run_study(
         sample.table["cluster"].to_numpy(np.int64), spec.trajectories.phases, weights_until,
         level=spec.estimation.level,
     )  # fmt: skip
-    headline = {o: values[o] for o in spec.headline if o in values}
-    for o in spec.headline:  # a ratio outcome needs its parts
-        if o in ratios:
-            headline.update({part: values[part] for part in ratios[o]})
+    headline = {name: values[name] for name in spec.headline if name in values}
+    for name in spec.headline:  # a ratio outcome needs its parts
+        if name in ratios:
+            headline.update({part: values[part] for part in ratios[name]})
     sub = subgroups(
-        sample, headline, {o: ratios[o] for o in spec.headline if o in ratios},
+        sample, headline, {name: ratios[name] for name in spec.headline if name in ratios},
         [v for v in spec.subgroups.variables if v in SUBGROUP_VARIABLES],
         cws or None, spec.subgroups.min_treated,
     )  # fmt: skip
