@@ -103,7 +103,9 @@ def adjust(
     """Propensity score, common support, matching or weighting, and balance.
 
     ``person`` names a column identifying persons when a person may appear in several rows
-    (rolling entry: one row per eligible month); a person is then matched at most once.
+    (rolling entry: one row per eligible month). It counts persons in the flow, is the unit of
+    the standard errors of weighting designs, and with ``once_per_person`` limits a person to
+    one match.
     """
     if options.method not in METHODS:
         raise SpecError(f"method must be one of {', '.join(METHODS)}, not {options.method!r}")
