@@ -150,12 +150,13 @@ def candidates(wh_table: Tables, engine: Engine, spec: CohortSpec) -> Candidates
     treated = treated.mutate(later_entry_m=ibis.null("int64"))
     analysis = engine.materialise("cohort_rows", treated.union(pool.select(treated.columns)))
 
-    flow = {
-        "clients_in_window": int(in_window.count().execute()),
-        "clients_meeting_rules": int(analysis.filter(analysis.treated).count().execute()),
-        "comparison_rows": int(analysis.filter(~analysis.treated).count().execute()),
-        "comparison_persons": int(analysis.filter(~analysis.treated).pid.nunique().execute()),
-    }
+    counts = analysis.aggregate(
+        clients_meeting_rules=analysis.treated.cast("int64").sum(),
+        comparison_rows=(~analysis.treated).cast("int64").sum(),
+        comparison_persons=analysis.pid.nunique(where=~analysis.treated),
+    ).to_pandas()
+    flow = {"clients_in_window": int(in_window.count().execute())}
+    flow.update({name: int(counts[name].iloc[0]) for name in counts.columns})
     with_covariates = add_covariates(wh_table, analysis, spec.covariates)
     return Candidates(engine.materialise("cohort_analysis", with_covariates), flow)
 

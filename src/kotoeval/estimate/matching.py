@@ -109,12 +109,8 @@ def nearest(
         sel = known & (slot == s)
         pos[sel] = first[s] + np.searchsorted(c_dist[first[s] : last[s]], distance[t_rows[sel]])
 
-    if replace:
-        pairs = _with_replacement(c_dist, distance[t_rows], pos, lo, hi, ratio, width, known)
-    else:
-        pairs = _without_replacement(
-            c_dist, person[controls], distance[t_rows], pos, lo, hi, ratio, width, known
-        )
+    search = _Search(c_dist, distance[t_rows], pos, lo, hi, known, ratio, width)
+    pairs = _with_replacement(search) if replace else _without_replacement(search, person[controls])
     t_index = np.array([p[0] for p in pairs], np.int64)
     c_index = np.array([p[1] for p in pairs], np.int64)
     matched_t = t_rows[t_index] if len(t_index) else np.zeros(0, np.int64)
@@ -140,17 +136,27 @@ def _order(values: Floats, order: Order, seed: int) -> Ints:
     return np.arange(len(values))
 
 
-def _with_replacement(
-    c_dist: Floats,
-    t_dist: Floats,
-    pos: Ints,
-    lo: Ints,
-    hi: Ints,
-    ratio: int,
-    width: float,
-    known: npt.NDArray[np.bool_],
-) -> list[tuple[int, int]]:
+@dataclass(frozen=True)
+class _Search:
+    """Sorted control distances and, per treated row (in matching order), where to look."""
+
+    c_dist: Floats
+    t_dist: Floats
+    pos: Ints
+    """Insertion point of the treated distance among the sorted controls."""
+    lo: Ints
+    hi: Ints
+    """Slice of the controls of the treated row's stratum."""
+    known: npt.NDArray[np.bool_]
+    """The treated row's stratum has controls."""
+    ratio: int
+    width: float
+
+
+def _with_replacement(s: _Search) -> list[tuple[int, int]]:
     """Each treated takes its ``ratio`` nearest controls; controls may be reused."""
+    c_dist, t_dist, pos, lo, hi, known = s.c_dist, s.t_dist, s.pos, s.lo, s.hi, s.known
+    ratio, width = s.ratio, s.width
     pairs: list[tuple[int, int]] = []
     for i in range(len(t_dist)):
         if not known[i]:
@@ -170,23 +176,15 @@ def _with_replacement(
     return pairs
 
 
-def _without_replacement(
-    c_dist: Floats,
-    c_person: Ints,
-    t_dist: Floats,
-    pos: Ints,
-    lo: Ints,
-    hi: Ints,
-    ratio: int,
-    width: float,
-    known: npt.NDArray[np.bool_],
-) -> list[tuple[int, int]]:
+def _without_replacement(s: _Search, c_person: Ints) -> list[tuple[int, int]]:
     """Greedy passes; a used control row (and every row of its person) leaves the pool."""
-    m = len(c_dist)
+    t_dist, pos, lo, hi, known = s.t_dist, s.pos, s.lo, s.hi, s.known
+    ratio, width = s.ratio, s.width
+    m = len(s.c_dist)
     # right[j]: next available index >= j (m if none); left[j + 1]: next available <= j (-1).
     right = list(range(m + 1))
     left = list(range(-1, m))
-    dist = c_dist.tolist()
+    dist = s.c_dist.tolist()
     people = c_person.tolist()
     used_person: set[int] = set()
 
