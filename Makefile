@@ -6,10 +6,10 @@ CONSTRAINTS := requirements/constraints.txt
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: help setup java demo test lint typecheck contracts unit bench lock clean
+.PHONY: help setup java chromium demo test lint typecheck contracts unit bench lock clean
 
 help:
-	@echo "make demo   - set up, build the Espoo-scale synthetic register world and ingest it"
+	@echo "make demo   - set up, then world → ingest → OSKE and KOSKE studies → release → reports"
 	@echo "make test   - set up, run the test suite, ruff, mypy and the zone import contracts"
 	@echo "make bench  - run the benchmarks in benchmarks/ (time and peak memory)"
 	@echo "make lock   - refresh $(CONSTRAINTS) from a fresh resolution (maintainers only)"
@@ -29,6 +29,13 @@ java:
 		SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless; }
 
+# The report's PDF and its browser tests need headless Chromium; pdftotext checks the PDF.
+chromium:
+	@{ command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; } || { \
+		echo "Installing Chromium and poppler-utils for the report's PDF and browser tests"; \
+		SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium poppler-utils; }
+
 demo: $(STAMP)
 	$(BIN)/kotoeval demo --out $(DEMO_OUT)
 
@@ -44,7 +51,7 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP) java
+unit: $(STAMP) java chromium
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -1,10 +1,11 @@
-"""Benchmarks: wall time and peak memory of the world, its ingest, the OSKE study and matching.
+"""Benchmarks: wall time and peak memory of the world, ingest, the OSKE study, matching, the demo.
 
 Run with ``make bench`` (tiny, small and espoo) or
 ``.venv/bin/python benchmarks/run.py --scales espoo national``. The ingest benchmark reads a
 world with planted defects (rate 0.001) into a DuckDB warehouse with the default settings; the
-study benchmark runs the shipped OSKE study on that warehouse; the matching benchmark
-(``benchmarks/matching.py``, independent of scale) times only the matching call.
+study benchmark runs the shipped OSKE study on that warehouse (with its release); the matching
+benchmark (``benchmarks/matching.py``, independent of scale) times only the matching call; the
+demo benchmark runs ``kotoeval demo`` whole (world, ingest, both studies, releases, reports).
 Peak memory is the largest sum of proportional memory (PSS) over the process tree (the main
 process and its chunk workers), sampled from /proc every 0.2 s. Results are printed and appended to
 ``benchmarks/results.jsonl``.
@@ -31,7 +32,9 @@ TARGETS = {
     ("ingest", "national"): {"seconds": 900, "peak_gib": 8},
     ("study", "espoo"): {"seconds": 60, "peak_gib": None},
     ("matching", "100k_vs_2m"): {"seconds": 10, "peak_gib": None},
+    ("demo", "espoo"): {"seconds": 180, "peak_gib": 6},
 }
+BENCHMARKS = ("synth", "ingest", "study", "matching", "demo")
 OSKE = Path(__file__).parents[1] / "src" / "kotoeval" / "study" / "examples" / "oske.toml"
 DEFECTS = "0.001"
 
@@ -125,10 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", default=["tiny", "small", "espoo"])
     parser.add_argument("--format", default="csv", choices=["csv", "parquet"])
-    parser.add_argument(
-        "--benchmarks", nargs="+", default=["synth", "ingest", "study", "matching"],
-        choices=["synth", "ingest", "study", "matching"],
-    )  # fmt: skip
+    parser.add_argument("--benchmarks", nargs="+", default=list(BENCHMARKS), choices=BENCHMARKS)
     parser.add_argument("--keep", type=Path, help="write worlds here instead of a temporary folder")
     args = parser.parse_args()
     kotoeval = str(Path(sys.executable).with_name("kotoeval"))
@@ -137,7 +137,14 @@ def main() -> None:
         _, peak, output = measure([sys.executable, str(Path(__file__).with_name("matching.py"))])
         seconds = json.loads(output.strip().splitlines()[-1])["seconds"]
         results.append(_row("matching", "100k_vs_2m", "-", seconds, peak, 0.0))
-    for scale in [] if args.benchmarks == ["matching"] else args.scales:
+    if "demo" in args.benchmarks:
+        for scale in args.scales:
+            out = Path(tempfile.mkdtemp(prefix="kotoeval-demo-"))
+            seconds, peak, _ = measure([kotoeval, "demo", "--scale", scale, "--out", str(out)])
+            results.append(_row("demo", scale, "csv", seconds, peak, 0.0))
+            shutil.rmtree(out, ignore_errors=True)
+    world_benchmarks = {"synth", "ingest", "study"} & set(args.benchmarks)
+    for scale in args.scales if world_benchmarks else []:
         out = (args.keep or Path(tempfile.mkdtemp(prefix="kotoeval-bench-"))) / scale
         command = [kotoeval, "synth", "--scale", scale, "--seed", "1", "--out", str(out),
                    "--format", args.format, "--defects", DEFECTS]  # fmt: skip

@@ -8,6 +8,7 @@ import pytest
 
 from kotoeval.ingest.keys import generate_key
 from kotoeval.synth import WorldSummary, generate
+from tests.helpers import Studied, run_studies
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -44,3 +45,10 @@ def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("key") / "project.key"
     generate_key(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory: pytest.TempPathFactory, key: Path) -> Studied:
+    """The OSKE study on a small world (≈ 60 clients a year)."""
+    folder = tmp_path_factory.mktemp("small_study")
+    return run_studies(generate("small", 1, folder / "world"), key, folder, ("oske",))

@@ -1,4 +1,4 @@
-"""Test helpers: read a delivery as text tables, and check values against the contract.
+"""Test helpers: read a delivery as text tables, check values against the contract, run studies.
 
 The checker is deliberately independent of the synthetic world's code: it reads the rules from
 ``kotoeval.registers`` and the files as a stranger would, through ``delivery.toml``.
@@ -6,8 +6,10 @@ The checker is deliberately independent of the synthetic world's code: it reads 
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +18,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from kotoeval.ingest.run import ingest
 from kotoeval.registers import REGISTERS, Column
 from kotoeval.registers.reference import load
+from kotoeval.study.run import StudyResult, run_study
+from kotoeval.study.spec import EXAMPLES, load_spec
+from kotoeval.synth import WorldSummary
 
 
 def read_register(world: Path, name: str) -> pa.Table:
@@ -105,3 +111,25 @@ def end_before_start(name: str, table: pa.Table) -> np.ndarray:
         both = (s != "") & (e != "")
         bad |= both & (e < s)
     return bad
+
+
+@dataclass(frozen=True)
+class Studied:
+    """Studies run on one world, with the world's truth at hand."""
+
+    world: WorldSummary
+    results: dict[str, StudyResult]
+
+    def truth(self, study: str) -> dict[str, dict[str, float]]:
+        data = json.loads((self.world.out / "truth.json").read_text(encoding="utf-8"))
+        return data["programmes"][study]["effects"]  # type: ignore[no-any-return]
+
+
+def run_studies(world: WorldSummary, key: Path, folder: Path, names: tuple[str, ...]) -> Studied:
+    """Ingest ``world`` into ``folder`` and run the example studies ``names`` on it."""
+    warehouse = folder / "warehouse.duckdb"
+    ingest(world.out, warehouse, key)
+    results = {
+        n: run_study(load_spec(EXAMPLES / f"{n}.toml"), warehouse, folder / n) for n in names
+    }
+    return Studied(world, results)

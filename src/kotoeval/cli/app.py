@@ -89,8 +89,12 @@ def demo(
         study_progress,
         wide_console,
     )
+    from kotoeval.disclose.bundle import read_bundle, remove_bundle
+    from kotoeval.i18n import LANGUAGES
     from kotoeval.ingest.keys import generate_key
     from kotoeval.ingest.run import ingest as run_ingest
+    from kotoeval.report.html import write_report
+    from kotoeval.study.release import release_study
     from kotoeval.study.run import run_study
     from kotoeval.study.spec import EXAMPLES, load_spec
 
@@ -102,13 +106,22 @@ def demo(
         generate_key(key)
     with ingest_progress(console) as notify:
         report = run_ingest(world, out / "warehouse.duckdb", key, progress=notify)
-    studies = []
+    studies, reports = [], []
     for name in ("oske", "koske"):
         spec = load_spec(EXAMPLES / f"{name}.toml")
+        folder = out / "studies" / name
         with study_progress(console, spec.name) as notify:
-            studies.append(run_study(spec, out / "warehouse.duckdb", out / "studies" / name,
-                                     progress=notify))  # fmt: skip
-    print_demo(wide_console(), summary, report, studies)
+            studies.append(run_study(spec, out / "warehouse.duckdb", folder, progress=notify))
+            bundle = folder.with_name(f"{name}-release")
+            if bundle.exists():  # the demo's own bundle of an earlier run
+                remove_bundle(bundle)
+            notify("release and reports")
+            released = read_bundle(release_study(folder, bundle))
+            for lang in LANGUAGES:
+                reports.append(
+                    write_report(released, lang, out / "reports" / f"{name}_{lang}.html")
+                )
+    print_demo(wide_console(), summary, report, studies, reports)
 
 
 @app.command()
@@ -153,18 +166,75 @@ def study_run(
     engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark (local PySpark).")] = (
         "duckdb"
     ),
+    release: Annotated[
+        Path | None,
+        typer.Option(help="Release bundle to write after the run (default: OUT-release)."),
+    ] = None,
+    no_release: Annotated[
+        bool, typer.Option("--no-release", help="Keep the results in the secure zone only.")
+    ] = False,
 ) -> None:
-    """Build the cohort, match, check balance and estimate every effect of a study."""
+    """Build the cohort, match, check balance, estimate every effect, and release the results."""
     from kotoeval.cli.report import print_study, study_progress, wide_console
+    from kotoeval.study.release import release_study
     from kotoeval.study.run import run_study
     from kotoeval.study.spec import load_spec
 
     study = load_spec(spec)
     if not warehouse.exists():
         raise SpecError(f"warehouse {warehouse} does not exist; run `kotoeval ingest` first")
+    bundle = release or out.with_name(f"{out.name}-release")
+    if not no_release and bundle.exists():
+        raise SpecError(
+            f"release bundle {bundle} exists and bundles are immutable; give --release another "
+            "path or --no-release"
+        )
     with study_progress(console, study.name) as notify:
         result = run_study(study, warehouse, out, engine, notify)
     print_study(wide_console(), result)
+    if not no_release:
+        release_study(out, bundle)
+        console.print(f"Release bundle (disclosure-checked under {study.disclosure}): {bundle}")
+
+
+@app.command("release")
+def release_command(
+    results: Annotated[Path, typer.Argument(help="A study's results folder (secure zone).")],
+    out: Annotated[Path, typer.Option(help="Bundle folder to create (must not exist).")],
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            help="Disclosure rules: threshold_3, threshold_5 or eurostat (default: the study's)."
+        ),
+    ] = None,
+) -> None:
+    """Check a study's results under disclosure rules and write an immutable release bundle."""
+    from kotoeval.disclose.bundle import read_bundle
+    from kotoeval.study.release import release_study
+
+    bundle = read_bundle(release_study(results, out, rules))
+    suppressed = bundle.manifest["suppressed_cells"]
+    console.print(f"Release bundle {out}: {len(bundle.tables)} tables, {suppressed} cells or rows "
+                  f"withheld (see {out / 'checking.log'})")  # fmt: skip
+
+
+@app.command("report")
+def report_command(
+    bundle: Annotated[Path, typer.Argument(help="A release bundle.")],
+    out: Annotated[Path, typer.Option(help="HTML file to write.")],
+    lang: Annotated[str, typer.Option(help="fi, sv or en.")] = "fi",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print a PDF beside the HTML.")] = False,
+) -> None:
+    """Write the evaluation report of a release bundle: standalone HTML (and PDF)."""
+    from kotoeval.disclose.bundle import read_bundle
+    from kotoeval.i18n import language
+    from kotoeval.report.html import write_report
+    from kotoeval.report.pdf import to_pdf
+
+    written = write_report(read_bundle(bundle), language(lang), out)
+    console.print(f"Report: {written}")
+    if pdf:
+        console.print(f"PDF: {to_pdf(written, written.with_suffix('.pdf'))}")
 
 
 @study_app.command("example")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -218,7 +219,11 @@ def print_ingest(console: Console, report: IngestReport) -> None:
 
 
 def print_demo(
-    console: Console, s: WorldSummary, report: IngestReport, studies: list[StudyResult]
+    console: Console,
+    s: WorldSummary,
+    report: IngestReport,
+    studies: list[StudyResult],
+    reports: list[Path],
 ) -> None:
     """The demo's report: the world, the ingest, the studies beside the truth, where to look."""
     print_world(console, s)
@@ -234,6 +239,14 @@ def print_demo(
         f"The warehouse is [bold]{report.warehouse}[/]: one table per register, persons, "
         "quarantine (every row not loaded and why) and loads (reconciliation, fingerprints)."
     )
+    for result in studies:
+        console.print(
+            f"Study {result.summary['study']}: results (secure zone) in {result.folder}, "
+            f"release bundle in {result.folder.with_name(result.folder.name + '-release')}."
+        )
+    console.print("\nThe evaluation reports (open them in a browser):")
+    for path in reports:
+        console.print(f"  [bold]{path}[/]")
 
 
 def _fmt(unit: str, value: float | None, signed: bool = False) -> str:

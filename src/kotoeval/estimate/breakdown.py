@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +62,26 @@ def subgroup_labels(table: pd.DataFrame) -> dict[str, npt.NDArray[np.object_]]:
     return labels
 
 
+def subgroup_rows(
+    adjusted: Adjusted, variables: list[str]
+) -> Iterator[tuple[str, str, npt.NDArray[np.bool_]]]:
+    """(variable, level, rows) of every subgroup level with clients.
+
+    A comparison row belongs to the level of the client it was matched to (its matched set);
+    with weighting it keeps its own.
+    """
+    table = adjusted.table
+    labels = subgroup_labels(table)
+    subclass = table["subclass"].to_numpy(np.int64)
+    for var in variables:
+        if var not in labels:
+            continue
+        own = labels[var]
+        label = np.where(subclass >= 0, own[np.maximum(subclass, 0)], own)
+        for level in sorted(set(own[adjusted.treated & adjusted.used])):
+            yield var, str(level), label == level
+
+
 def subgroups(
     adjusted: Adjusted,
     outcomes: Mapping[str, Floats],
@@ -72,24 +92,13 @@ def subgroups(
 ) -> pd.DataFrame:
     """Effects within each subgroup level, a test of heterogeneity and Holm-adjusted p-values.
 
-    A comparison row belongs to the level of the client it was matched to (its matched set);
-    with weighting it keeps its own. A level is *underpowered* with fewer than ``min_treated``
-    clients.
+    Levels as :func:`subgroup_rows` forms them; a level is *underpowered* with fewer than
+    ``min_treated`` clients.
     """
-    table = adjusted.table
-    labels = subgroup_labels(table)
-    subclass = table["subclass"].to_numpy(np.int64)
     frames = []
-    for var in variables:
-        if var not in labels:
-            continue
-        own = labels[var]
-        label = np.where(subclass >= 0, own[np.maximum(subclass, 0)], own)
-        for level in sorted(set(own[adjusted.treated & adjusted.used])):
-            rows = label == level
-            res = effects(adjusted, outcomes, ratios, rows=rows,
-                          comparison_weights=comparison_weights)  # fmt: skip
-            frames.append(res.assign(variable=var, level=level))
+    for var, level, rows in subgroup_rows(adjusted, variables):
+        res = effects(adjusted, outcomes, ratios, rows=rows, comparison_weights=comparison_weights)
+        frames.append(res.assign(variable=var, level=level))
     out = pd.concat(frames, ignore_index=True)
     out["underpowered"] = out["n_treated"] < min_treated
     out["heterogeneity_p"] = np.nan

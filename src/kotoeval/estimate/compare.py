@@ -161,9 +161,16 @@ def adjust(
 
     out = df.assign(score=ps.score, weight=weights, subclass=subclass, cluster=cluster)
     scale = treated_sd(X, t)
-    before = balance(X, t, np.ones(len(t)), scale)
+    # Before: the compared clients against every candidate row. Keeping the same clients on
+    # both sides means the two balance tables cannot be differenced into the dropped few.
+    before = balance(X, t, before_weights(t, weights), scale)
     after = balance(X, t, weights, scale)
     return Adjusted(out, t, X, before, after, flow, options, caliper)
+
+
+def before_weights(treated: npt.NDArray[np.bool_], weights: Floats) -> Floats:
+    """Weights of the balance before adjustment: compared clients and all comparison rows."""
+    return np.where(treated, (weights > 0).astype(np.float64), 1.0)
 
 
 def _strata(df: pd.DataFrame, exact: Sequence[str]) -> npt.NDArray[np.int64]:

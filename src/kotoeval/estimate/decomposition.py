@@ -12,6 +12,7 @@ is the programme's effect on completion times the graduation premium, over its e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,12 +25,16 @@ Floats = npt.NDArray[np.float64]
 
 #: The reference person's values; categorical factors take their most common level.
 REFERENCE = {"age": 35.0, "female": 0.0, "years_in_finland": 3.0}
-#: Steps of the build-up: label, and the factor values that change from the reference.
+#: Steps of the build-up: id (named in the translation catalogue), and the factor values that
+#: change from the reference person (35 years old, male, three years in Finland).
 STEPS: tuple[tuple[str, dict[str, float]], ...] = (
-    ("completed vocational education", {"completed": 1.0}),
-    ("Finnish at B1 (instead of no test)", {"language_level": 6.0, "language_missing": 0.0}),
-    ("five more years in Finland", {"years_in_finland": 8.0}),
-    ("took part in the programme", {"client": 1.0}),
+    ("completed", {"completed": 1.0}),  # completed vocational education
+    (
+        "language_b1",
+        {"language_level": 6.0, "language_missing": 0.0},
+    ),  # Finnish at B1, not untested
+    ("five_more_years", {"years_in_finland": 8.0}),  # five more years in Finland
+    ("client", {"client": 1.0}),  # took part in the programme
 )
 
 
@@ -69,11 +74,14 @@ def income_factors(
     weights: Floats,
     cluster: npt.NDArray[np.int64],
     level: float = 0.95,
+    persons: npt.NDArray[Any] | None = None,
 ) -> Decomposition:
     """Decompose ``earnings`` over ``factors``.
 
     ``factors`` has the columns completed, dropped, client, age, female, years_in_finland,
-    language_level, education_level and world_region.
+    language_level, education_level and world_region. ``persons`` identifies the person of
+    each row (rows otherwise): each coefficient says how many persons it rests on (with a
+    non-zero value of its term) and the fit's residual degrees of freedom, for output checking.
     """
     keep = ~np.isnan(earnings) & (weights > 0)
     terms, reference = _design(factors.loc[keep].reset_index(drop=True))
@@ -83,9 +91,13 @@ def income_factors(
     vcov = clustered_covariance(influence, cluster[keep])
     z = float(stats.norm.ppf(0.5 + level / 2))
     se = np.sqrt(np.diag(vcov))
+    who = np.arange(len(earnings)) if persons is None else np.asarray(persons)
+    who = who[keep]
     coefficients = pd.DataFrame(
         {"term": names, "estimate": beta, "se": se, "ci_low": beta - z * se,
-         "ci_high": beta + z * se},
+         "ci_high": beta + z * se,
+         "persons": [np.unique(who[D[:, j] != 0]).size for j in range(D.shape[1])],
+         "residual_df": D.shape[0] - D.shape[1]},
     )  # fmt: skip
 
     position = {n: i for i, n in enumerate(names)}
@@ -93,17 +105,19 @@ def income_factors(
     current[0] = 1.0
     for name, value in reference.items():
         current[position[name]] = value
-    rows = [("reference person", float(current @ beta), float("nan"), float(current @ beta))]
+    rows = [("reference", float(current @ beta), float("nan"), float(current @ beta),
+             "|".join(n for n, v in zip(names, current, strict=True) if v))]  # fmt: skip
     for label, change in STEPS:
         after = current.copy()
         for name, value in change.items():
             if name in position:
                 after[position[name]] = value
         delta = after - current
+        terms = "|".join(n for n, d in zip(names, delta, strict=True) if d)
         rows.append((label, float(delta @ beta), float(np.sqrt(delta @ vcov @ delta)),
-                     float(after @ beta)))  # fmt: skip
+                     float(after @ beta), terms))  # fmt: skip
         current = after
-    build_up = pd.DataFrame(rows, columns=["step", "change", "se", "expected_earnings"])
+    build_up = pd.DataFrame(rows, columns=["step", "change", "se", "expected_earnings", "terms"])
     premia = coefficients[coefficients["term"].isin(["completed", "dropped"])].replace(
         {"term": {"completed": "graduation", "dropped": "dropout"}}
     )

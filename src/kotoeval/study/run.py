@@ -22,16 +22,16 @@ import pandas as pd
 from kotoeval import __version__
 from kotoeval.cohort.build import candidates
 from kotoeval.cohort.panel import data_months, panel
-from kotoeval.estimate.breakdown import subgroups, trajectories
+from kotoeval.estimate.breakdown import TRAJECTORY_VARIABLES, subgroups, trajectories
 from kotoeval.estimate.censoring import censoring_weights, entry_hazard, remaining_probability
 from kotoeval.estimate.compare import Adjusted, adjust, effects
 from kotoeval.estimate.decomposition import Decomposition, income_factors, mediated_share
 from kotoeval.estimate.event_study import event_study
 from kotoeval.outcomes import OUTCOMES, Outcome, RatioOutcome, evaluate
 from kotoeval.outcomes.subgroups import SUBGROUP_VARIABLES
-from kotoeval.report.figures import love_plot
+from kotoeval.study.facts import balance_facts, effect_facts, subgroup_facts, trajectory_facts
 from kotoeval.study.spec import StudySpec
-from kotoeval.warehouse.store import open_warehouse
+from kotoeval.warehouse.store import Warehouse, open_warehouse
 
 log = logging.getLogger("kotoeval.study")
 Progress = Callable[[str], None]
@@ -69,6 +69,7 @@ def run_study(
         first, last = spec.trajectories.first_month, spec.trajectories.last_month
         months = np.arange(first, last + 1)
         observed = data_months(wh.table)
+        inputs = _inputs(wh)
         rows = sample.table
         pan = panel(wh.table, rows, first, last, observed, rows["end_m"].to_numpy(np.float64))
     finally:
@@ -95,7 +96,12 @@ def run_study(
     }
     eff = effects(sample, values, ratios, comparison_weights=cws or None)
     eff = eff[eff["outcome"].isin(spec.outcomes)].reset_index(drop=True)
+    eff = eff.merge(effect_facts(sample, values, ratios, cws or None), on="outcome", how="left")
     traj = trajectories(sample, pan, months, weights_until)
+    traj = traj.merge(
+        trajectory_facts(sample, pan, months, TRAJECTORY_VARIABLES, weights_until),
+        on=["variable", "month"], how="left",
+    )  # fmt: skip
     say("event study")
     monthly, ph = event_study(
         pan, months, sample.treated, sample.table["weight"].to_numpy(np.float64),
@@ -106,10 +112,14 @@ def run_study(
     for name in spec.headline:  # a ratio outcome needs its parts
         if name in ratios:
             headline.update({part: values[part] for part in ratios[name]})
+    headline_ratios = {name: ratios[name] for name in spec.headline if name in ratios}
+    variables = [v for v in spec.subgroups.variables if v in SUBGROUP_VARIABLES]
     sub = subgroups(
-        sample, headline, {name: ratios[name] for name in spec.headline if name in ratios},
-        [v for v in spec.subgroups.variables if v in SUBGROUP_VARIABLES],
-        cws or None, spec.subgroups.min_treated,
+        sample, headline, headline_ratios, variables, cws or None, spec.subgroups.min_treated
+    )
+    sub = sub.merge(
+        subgroup_facts(sample, headline, headline_ratios, variables, cws or None),
+        on=["variable", "level", "outcome"], how="left",
     )  # fmt: skip
     sub = sub[sub["outcome"].isin(spec.headline)].reset_index(drop=True)
     say("income factors")
@@ -122,6 +132,7 @@ def run_study(
         "kotoeval_version": __version__,
         "engine": engine,
         "seconds": round(time.monotonic() - started, 1),
+        "inputs": inputs,
         "flow": {**cand.flow, **adjusted.flow},
         "caliper_logit": adjusted.caliper,
         "imbalanced_covariates": adjusted.balance_after.table.loc[
@@ -132,7 +143,9 @@ def run_study(
     }
     _write(out, spec, summary, {
         "effects": eff,
-        "balance": _balance(adjusted),
+        "balance": _balance(adjusted).merge(
+            balance_facts(adjusted), on=["covariate", "sample"], how="left"
+        ),
         "trajectories": traj,
         "event_study": monthly,
         "phases": ph,
@@ -141,7 +154,6 @@ def run_study(
         "income_build_up": income.decomposition.build_up,
         "education_premia": income.decomposition.premia,
     })  # fmt: skip
-    love_plot(_balance(adjusted), out / "love_plot.png", f"Covariate balance: {spec.title}")
     log.info("study %s: %s in %.1f s", spec.name, adjusted.status, summary["seconds"])
     return StudyResult(out, summary, eff)
 
@@ -181,7 +193,9 @@ def _income_factors(
     if censoring is not None:
         weights = np.where(sample.treated, weights, weights * censoring)
     cluster = table["cluster"].to_numpy(np.int64)
-    decomposition = income_factors(earnings, factors, weights, cluster, level)
+    decomposition = income_factors(
+        earnings, factors, weights, cluster, level, table["pid"].to_numpy()
+    )
     on_completion = effects(
         sample, {"completed": first_two_years["completed"]},
         comparison_weights=None if censoring is None else {"completed": weights_until(23)},  # type: ignore[dict-item]
@@ -192,6 +206,18 @@ def _income_factors(
     )["att"].iloc[0]  # fmt: skip
     premium = decomposition.premia.set_index("term")["estimate"].get("graduation", float("nan"))
     return _Income(decomposition, mediated_share(on_completion, premium, on_earnings))
+
+
+def _inputs(wh: Warehouse) -> dict[str, dict[str, str]]:
+    """The fingerprint of each register's current load (for the release manifest)."""
+    if not wh.has("loads"):
+        return {}
+    loads = wh.table("loads").select("register", "loaded_at", "fingerprint").to_pandas()
+    latest = loads.sort_values("loaded_at").groupby("register").tail(1)
+    return {
+        row.register: {"fingerprint": row.fingerprint, "loaded_at": row.loaded_at}
+        for row in latest.sort_values("register").itertuples()
+    }
 
 
 def _restrict(adjusted: Adjusted, rows: np.ndarray) -> Adjusted:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kotoeval.cohort.spec import CohortSpec, Population, window_of
+from kotoeval.disclose.rules import PRESETS
 from kotoeval.errors import SpecError
 from kotoeval.estimate.compare import Options
 from kotoeval.outcomes import OUTCOMES, PANEL_FIRST_MONTH, PANEL_LAST_MONTH
@@ -126,6 +127,16 @@ class StudySpec(_Strict):
     subgroups: SubgroupSpec = SubgroupSpec()
     trajectories: TrajectorySpec = TrajectorySpec()
     disclosure: str = "threshold_5"
+    """A preset of ``kotoeval.disclose.rules.PRESETS``, applied when the results are released."""
+
+    @field_validator("disclosure")
+    @classmethod
+    def _disclosure(cls, value: str) -> str:
+        if value not in PRESETS:
+            raise ValueError(
+                f"unknown disclosure rules {value!r}; choose one of {', '.join(PRESETS)}"
+            )
+        return value
 
     @field_validator("covariates")
     @classmethod
