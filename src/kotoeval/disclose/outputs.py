@@ -121,7 +121,9 @@ def partition_secondary(
         values = np.concatenate([[whole, rest], parts])
         unpublished = np.zeros(len(values), bool)
         unpublished[1] = not complete
-        sens = np.concatenate([[False, False], hidden[index]])
+        sens = np.concatenate(
+            [[False, False], hidden[index] & (parts > 0)]
+        )  # empty: nothing to hide
         required = np.full(len(values), float(rules.threshold))
         proof = protect(
             values, [margin(0, list(range(1, len(values))))], sens, required, unpublished
