@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from kotoeval.disclose.audit import margin, protect
 from kotoeval.disclose.counts import TOTAL, CountTable, check_counts, with_margins
 from kotoeval.disclose.magnitude import Contributions, sensitive
 from kotoeval.disclose.outputs import partition_secondary, row_reasons
@@ -87,6 +88,14 @@ def test_linked_tables_share_their_margins() -> None:
     ]
     assert total_k[0] == total_k[1]  # one cell, one decision, in both tables
     _assert_protected([a, b], checked, THREE)
+
+
+def test_a_cell_whose_only_margin_is_hidden_is_unbounded() -> None:
+    # The only non-empty part of a whole: hiding the whole leaves it anywhere from 0 upwards.
+    values = np.array([16.0, 0.0, 0.0, 16.0])
+    sensitive = np.array([False, False, False, True])
+    proof = protect(values, [margin(0, [1, 2, 3])], sensitive, np.full(4, 5.0))
+    assert proof.hidden[0] and proof.low[3] == 0 and proof.high[3] == np.inf
 
 
 def test_tables_that_disagree_on_a_shared_cell_are_refused() -> None:

@@ -81,8 +81,8 @@ def feasible_interval(
             sign * objective, A_eq=a_eq, b_eq=np.asarray(rhs) if rhs else None,
             bounds=(0, None), method="highs",
         )  # fmt: skip
-        if result.status == 3:  # unbounded
-            bounds.append(sign * np.inf)
+        if result.status == 3:  # unbounded: no maximum (cells ≥ 0 always have a minimum)
+            bounds.append(-sign * np.inf)
         elif result.status != 0:
             raise DisclosureError(
                 f"the disclosure audit could not solve its linear programme ({result.message}); "
