@@ -255,9 +255,9 @@ def _disclosure(b: Bundle, t: Texts, _f: dict[str, str]) -> str:
             "disclosure", t, f"<p>{escape(text)} {escape(t('report.nothing_suppressed'))}</p>"
         )
     head = _heads(t, "table", "cell", "kind", "rule")
-    return _section(
-        "disclosure", t, f"<p>{escape(text)}</p>" + _table(head, [r[:4] for r in lines])
-    )
+    rows = [[table, cell, t.get(f"report.kind.{kind}", kind), rule]
+            for table, cell, kind, rule, *_ in lines]  # fmt: skip
+    return _section("disclosure", t, f"<p>{escape(text)}</p>" + _table(head, rows))
 
 
 _SECTION_WRITERS: dict[str, Callable[[Bundle, Texts, dict[str, str]], str]] = {
