@@ -94,7 +94,7 @@ def demo(
     from kotoeval.ingest.keys import generate_key
     from kotoeval.ingest.run import ingest as run_ingest
     from kotoeval.report.html import write_report
-    from kotoeval.study.release import release_study
+    from kotoeval.study.release import default_bundle, release_study
     from kotoeval.study.run import run_study
     from kotoeval.study.spec import EXAMPLES, load_spec
 
@@ -112,7 +112,7 @@ def demo(
         folder = out / "studies" / name
         with study_progress(console, spec.name) as notify:
             studies.append(run_study(spec, out / "warehouse.duckdb", folder, progress=notify))
-            bundle = folder.with_name(f"{name}-release")
+            bundle = default_bundle(folder)
             if bundle.exists():  # the demo's own bundle of an earlier run
                 remove_bundle(bundle)
             notify("release and reports")
@@ -176,14 +176,14 @@ def study_run(
 ) -> None:
     """Build the cohort, match, check balance, estimate every effect, and release the results."""
     from kotoeval.cli.report import print_study, study_progress, wide_console
-    from kotoeval.study.release import release_study
+    from kotoeval.study.release import default_bundle, release_study
     from kotoeval.study.run import run_study
     from kotoeval.study.spec import load_spec
 
     study = load_spec(spec)
     if not warehouse.exists():
         raise SpecError(f"warehouse {warehouse} does not exist; run `kotoeval ingest` first")
-    bundle = release or out.with_name(f"{out.name}-release")
+    bundle = release or default_bundle(out)
     if not no_release and bundle.exists():
         raise SpecError(
             f"release bundle {bundle} exists and bundles are immutable; give --release another "

@@ -23,6 +23,7 @@ from kotoeval.ingest.reconcile import IngestReport
 from kotoeval.outcomes import OUTCOMES
 from kotoeval.registers import REGISTERS
 from kotoeval.registers.rules import RULE_DESCRIPTIONS, RULES
+from kotoeval.study.release import default_bundle
 from kotoeval.study.run import StudyResult
 from kotoeval.synth.world import WorldSummary
 
@@ -242,7 +243,7 @@ def print_demo(
     for result in studies:
         console.print(
             f"Study {result.summary['study']}: results (secure zone) in {result.folder}, "
-            f"release bundle in {result.folder.with_name(result.folder.name + '-release')}."
+            f"release bundle in {default_bundle(result.folder)}."
         )
     console.print("\nThe evaluation reports (open them in a browser):")
     for path in reports:

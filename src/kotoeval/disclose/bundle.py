@@ -78,7 +78,8 @@ def write_bundle(
             "suppressed_cells": len(decisions),
             "files": files,
         }
-        (tmp / MANIFEST).write_text(json.dumps(full, indent=2, default=_plain), encoding="utf-8")
+        text = json.dumps(_finite(full), indent=2, default=_plain, allow_nan=False)
+        (tmp / MANIFEST).write_text(text, encoding="utf-8")
         for p in tmp.rglob("*"):
             if p.is_file():
                 p.chmod(0o444)
@@ -136,9 +137,18 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _plain(value: Any) -> Any:
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: missing numbers (withheld or undefined) become null."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
     if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and np.isnan(value):
+        value = value.item()
+    if isinstance(value, float) and value != value:
         return None
+    return value
+
+
+def _plain(value: Any) -> str:
     return str(value)

@@ -63,7 +63,7 @@ def trajectory_plot(
         t = trajectories[trajectories["variable"] == var].sort_values("month")
         month = t["month"].to_numpy(np.float64)
         top, bottom = axes[0, j], axes[1, j]
-        spans = phases[phases["variable"] == var] if "variable" in phases else phases
+        spans = phases[phases["variable"] == var]
         for k, row in enumerate(spans.drop_duplicates("phase").itertuples()):
             for ax in (top, bottom):
                 ax.axvspan(row.first_month - 0.5, row.last_month + 0.5,
@@ -108,7 +108,6 @@ def waterfall(build_up: pd.DataFrame, out: Path, texts: Texts) -> Path:
     b = build_up.reset_index(drop=True)
     change = _num(b["change"])
     start = np.concatenate([[0.0], _num(b["expected_earnings"])[:-1]])
-    start[0] = 0.0
     fig, ax = plt.subplots(figsize=(7, 3.6))
     colours = [
         CLIENTS if i == 0 else (EFFECT if c >= 0 else COMPARISON) for i, c in enumerate(change)

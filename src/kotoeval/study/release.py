@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -16,6 +14,11 @@ from kotoeval.disclose.rules import RuleSet, rule_set
 from kotoeval.errors import DisclosureError
 from kotoeval.i18n import Texts
 from kotoeval.report.figures import forest_plot, love_plot, trajectory_plot, waterfall
+
+
+def default_bundle(results: Path) -> Path:
+    """Where a study's results are released unless told otherwise: ``<results>-release``."""
+    return results.with_name(f"{results.name}-release")
 
 
 def release_study(results: Path, out: Path, rules: str | RuleSet | None = None) -> Path:
@@ -42,7 +45,7 @@ def release_study(results: Path, out: Path, rules: str | RuleSet | None = None) 
         "inputs": summary.get("inputs", {}),
         "rules": chosen.describe(),
         "status": summary["status"],
-        "summary": _finite(checked.summary),
+        "summary": checked.summary,
     }
     texts = Texts("en")
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,14 +63,3 @@ def release_study(results: Path, out: Path, rules: str | RuleSet | None = None) 
                 t["subgroups"], outcome, folder / f"subgroups_{outcome}.png", texts
             )
         return write_bundle(out, manifest, t, checked.decisions, figures)
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no NaN: missing numbers become null."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
