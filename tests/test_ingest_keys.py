@@ -10,13 +10,22 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum.exceptions import InvalidChecksum, ValidationError
+from stdnum.fi import hetu as stdnum_hetu
 from typer.testing import CliRunner
 
 from kotoeval.cli import app
 from kotoeval.errors import KeyFileError
 from kotoeval.ingest.keys import KEY_BYTES, derived_key, generate_key, load_key
-from kotoeval.ingest.pseudonym import PID_HEX_DIGITS, derived, normalise_hetu, pseudonym
-from kotoeval.registers.hetu import compose
+from kotoeval.ingest.pseudonym import PID_HEX_DIGITS, normalise_hetu, person_map, pseudonym
+from kotoeval.registers.hetu import (
+    CHECK_CHARACTERS,
+    INVALID,
+    VALID,
+    WRONG_CHECK_CHARACTER,
+    compose,
+    read_codes,
+)
 
 KEY_A = bytes(range(KEY_BYTES))
 KEY_B = bytes(range(1, KEY_BYTES + 1))
@@ -64,11 +73,65 @@ def test_no_pseudonym_is_shared_between_keys(many: list[str]) -> None:
 
 
 def test_only_birth_month_and_sex_are_derived() -> None:
-    kept = derived("131052-308T")
-    assert (kept.birth_year, kept.birth_month, kept.sex) == (1952, 10, 2)
-    assert derived("010594Y302N").birth_year == 1994
-    assert derived("020502E302K").birth_year == 2002
-    assert not hasattr(kept, "birth_day")
+    kept = person_map(KEY_A, ["131052-308T", "010594Y302N", "020502E302K", "131052-308U"])
+    assert kept.column_names == [
+        "pkey", "code", "pid", "problem", "birth_year", "birth_month", "sex",
+    ]  # fmt: skip
+    assert kept.column("birth_year").to_pylist() == [1952, 1994, 2002, None]
+    assert kept.column("birth_month").to_pylist() == [10, 5, 5, None]
+    assert kept.column("sex").to_pylist() == [2, 2, 2, None]
+    assert kept.column("problem").to_pylist() == [None, None, None, "hetu_checksum"]
+
+
+def _stdnum_status(code: str) -> int:
+    try:
+        stdnum_hetu.validate(code, allow_temporary=True)
+    except InvalidChecksum:
+        return WRONG_CHECK_CHARACTER
+    except ValidationError:
+        return INVALID
+    return VALID
+
+
+#: Characters a damaged code may take: digits, signs, check characters, case, space, others.
+_NOISE = "0123456789+-ABCDEFUVWXYZabcuy :/\tä١"
+
+
+@given(
+    st.lists(
+        st.tuples(codes, st.lists(st.tuples(st.integers(0, 11), st.sampled_from(_NOISE)))),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_vectorised_check_decides_as_stdnum(damaged: list[tuple[str, list]]) -> None:
+    """Valid codes with characters replaced or added anywhere: the same verdict as stdnum's."""
+    batch = []
+    for code, edits in damaged:
+        chars = list(code)
+        for position, char in edits:
+            if position < len(chars) and position % 2:
+                chars[position] = char
+            else:
+                chars.insert(min(position, len(chars)), char)
+        batch.append("".join(chars))
+    facts = read_codes(batch)
+    assert facts.status.tolist() == [_stdnum_status(c) for c in batch]
+    for i, code in enumerate(batch):
+        if facts.status[i] == VALID:
+            compact = stdnum_hetu.compact(code)
+            assert facts.birth_month[i] == int(compact[2:4])
+            assert facts.sex[i] == (1 if int(compact[7:10]) % 2 else 2)
+
+
+@given(st.dates(), st.integers(0, 999), st.sampled_from(CHECK_CHARACTERS))
+def test_every_date_and_individual_number_is_judged_as_stdnum(
+    day: datetime.date, individual: int, check: str
+) -> None:
+    """All dates (leap days, day 31 of short months) and individual numbers 000–999."""
+    for sign in "+-YXWVUABCDEFG":
+        code = f"{day:%d%m%y}{sign}{individual:03d}{check}"
+        assert read_codes([code]).status[0] == _stdnum_status(code)
 
 
 def test_keygen_writes_a_private_key_once(tmp_path: Path) -> None:

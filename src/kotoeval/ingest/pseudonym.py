@@ -10,16 +10,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
-from stdnum.exceptions import InvalidChecksum, ValidationError
+from stdnum.exceptions import ValidationError
 from stdnum.fi import hetu as stdnum_hetu
 
-from kotoeval.registers.hetu import CENTURY_SIGNS
+from kotoeval.registers.hetu import INVALID, VALID, read_codes
 
 PID_HEX_DIGITS = 32
-_CENTURY = {sign: century for century, signs in CENTURY_SIGNS.items() for sign in signs}
 
 
 def normalise_hetu(code: str | None) -> str | None:
@@ -74,37 +74,30 @@ def person_map(key: bytes, codes: Iterable[str], first: int = 0) -> pa.Table:
     """Pseudonymise distinct compact identity codes; classify the invalid ones.
 
     ``codes`` are compacted as :func:`normalise_hetu` does (white space around removed, upper
-    case). An
-    invalid code still gets a pseudonym, so its quarantined rows can be told apart and linked
-    to each other, but no birth month or sex.
+    case). An invalid code still gets a pseudonym, so its quarantined rows can be told apart
+    and linked to each other, but no birth month or sex.
     """
     codes = list(codes)
-    problems: list[str | None] = []
-    years: list[int | None] = []
-    months: list[int | None] = []
-    sexes: list[int | None] = []
-    for code in codes:
-        try:
-            stdnum_hetu.validate(code, allow_temporary=True)
-        except InvalidChecksum:
-            problem: str | None = "hetu_checksum"
-        except ValidationError:
-            problem = "hetu_invalid"
-        else:
-            problem = None
-        problems.append(problem)
-        if problem is None:
-            known = derived(code)
-            years.append(known.birth_year)
-            months.append(known.birth_month)
-            sexes.append(known.sex)
-        else:
-            years.append(None)
-            months.append(None)
-            sexes.append(None)
-    numbers = range(first, first + len(codes))
+    facts = read_codes(codes)
+    valid = facts.status == VALID
+    problem = np.where(
+        valid, None, np.where(facts.status == INVALID, "hetu_invalid", "hetu_checksum")
+    )
+
+    def kept(values: npt.NDArray[np.int64], kind: pa.DataType) -> pa.Array:
+        return pa.array(values, kind, mask=~valid)
+
     return pa.table(
-        [numbers, codes, pseudonyms(key, codes), problems, years, months, sexes], schema=PERSON_MAP
+        [
+            pa.array(np.arange(first, first + len(codes)), pa.int64()),
+            pa.array(codes, pa.string()),
+            pa.array(pseudonyms(key, codes), pa.string()),
+            pa.array(problem, pa.string()),
+            kept(facts.birth_year, pa.int32()),
+            kept(facts.birth_month, pa.int32()),
+            kept(facts.sex, pa.int64()),
+        ],
+        schema=PERSON_MAP,
     )
 
 
@@ -118,18 +111,3 @@ def identifier_map(key: bytes, values: Iterable[str], first: int = 0) -> pa.Tabl
             "pid": pa.array(pseudonyms(key, values), pa.string()),
         }
     )
-
-
-@dataclass(frozen=True)
-class Derived:
-    """What may be kept of an identity code: birth year and month, and sex (1 male, 2 female)."""
-
-    birth_year: int
-    birth_month: int
-    sex: int
-
-
-def derived(normalised: str) -> Derived:
-    """Birth year-month and sex of a normalised code."""
-    year = _CENTURY[normalised[6]] + int(normalised[4:6])
-    return Derived(year, int(normalised[2:4]), 1 if int(normalised[7:10]) % 2 else 2)
