@@ -80,9 +80,7 @@ def person_map(key: bytes, codes: Iterable[str], first: int = 0) -> pa.Table:
     codes = list(codes)
     facts = read_codes(codes)
     valid = facts.status == VALID
-    problem = np.where(
-        valid, None, np.where(facts.status == INVALID, "hetu_invalid", "hetu_checksum")
-    )
+    problem = np.where(facts.status == INVALID, "hetu_invalid", "hetu_checksum")
 
     def kept(values: npt.NDArray[np.int64], kind: pa.DataType) -> pa.Array:
         return pa.array(values, kind, mask=~valid)
@@ -92,7 +90,7 @@ def person_map(key: bytes, codes: Iterable[str], first: int = 0) -> pa.Table:
             pa.array(np.arange(first, first + len(codes)), pa.int64()),
             pa.array(codes, pa.string()),
             pa.array(pseudonyms(key, codes), pa.string()),
-            pa.array(problem, pa.string()),
+            pa.array(problem, pa.string(), mask=valid),
             kept(facts.birth_year, pa.int32()),
             kept(facts.birth_month, pa.int32()),
             kept(facts.sex, pa.int64()),
