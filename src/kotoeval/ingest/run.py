@@ -169,7 +169,7 @@ class _Run:
         rows = self.engine.materialise(f"checked_{name}", checked.rows)
         unstage(self.engine, source)
         valid = rows.filter(rows._check.isnull())
-        rejected = self._cross_row(reg, valid)
+        rejected = self._cross_row(reg, rows)
         if name == "population":
             # Everyone with a valid identity code in the population register is a resident,
             # whether or not their row passed the other rules.
@@ -250,16 +250,17 @@ class _Run:
         links = raw.mutate(code=code).left_join(mapped, "code").select("raw", *wanted)
         return self.engine.materialise(f"links_{register}_{column}", links)
 
-    def _cross_row(self, reg: Register, valid: ir.Table) -> ir.Table:
+    def _cross_row(self, reg: Register, rows: ir.Table) -> ir.Table:
         """Rows rejected by the cross-row rules: ``_part``, ``_row``, ``_rule``, ``_column``.
 
-        Only rows whose key occurs more than once can be duplicates or conflicts; they are
-        found by one aggregation and examined on their own, a small table.
+        ``rows`` are the checked rows; the rules look at those that passed the row rules. Only
+        rows whose key occurs more than once can be duplicates or conflicts; they are found by
+        one aggregation and examined on their own, a small table.
         """
+        valid = rows.filter(rows._check.isnull())
         key = ["pkey" if c == "hetu" else c for c in reg.key]
         values = ["pkey" if c.name == "hetu" else c.name for c in reg.columns]
-        repeated = valid.group_by(key).agg(_n=ibis._.count()).filter(ibis._._n > 1).drop("_n")
-        suspects = self.engine.materialise(f"suspects_{reg.name}", valid.semi_join(repeated, key))
+        suspects = self.engine.materialise(f"suspects_{reg.name}", _repeated_keys(rows, key))
         suspects = duplicates(suspects, values)
         rejected = [_rejected(suspects.filter(suspects._copy > 0), "duplicate_row", None)]
         unique = key_counts(suspects.filter(suspects._copy == 0), key)
@@ -366,6 +367,24 @@ def _map(purpose: str, key: bytes, codes: list[str], first: int) -> pa.Table:
     if purpose == "person":
         return person_map(key, codes, first)
     return identifier_map(key, codes, first)
+
+
+def _repeated_keys(rows: ir.Table, key: list[str]) -> ir.Table:
+    """Rows that passed the row rules and whose key's hash occurs more than once.
+
+    Counting one hash per row is cheaper than grouping by the key's columns; a collision only
+    adds rows to the suspects, which are then compared on the key itself. The count reads
+    ``rows`` on its own (not through the filtered table the result is drawn from), so that the
+    engine does not hold a second copy of the whole register for the two uses.
+    """
+
+    def hashed(table: ir.Table) -> ir.IntegerValue:
+        return ibis.struct({c: table[c] for c in key}).hash()
+
+    counted = rows.select(_h=hashed(rows), _check=rows._check).filter(ibis._._check.isnull())
+    repeated = counted.group_by("_h").agg(_n=ibis._.count()).filter(ibis._._n > 1)
+    valid = rows.filter(rows._check.isnull())
+    return valid.filter(hashed(valid).isin(repeated._h))
 
 
 def _rejected(rows: ir.Table, rule: str, column: str | None) -> ir.Table:
