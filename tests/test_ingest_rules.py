@@ -183,3 +183,31 @@ def test_the_map_classifies_codes_as_stdnum_does(codes: list[str]) -> None:
             expected = "hetu_invalid"
         assert row["problem"] == expected
         assert (row["sex"] is None) == (expected is not None)
+
+
+def test_a_code_written_with_unicode_look_alikes_links_to_the_same_person(
+    tmp_path: Path, key: Path
+) -> None:
+    """A no-break space around the code or an en dash for its hyphen: stdnum reads them as the
+    plain code, so the rows get the plain code's pseudonym, not a second one."""
+    en_dash, no_break = "\u2013", "\u00a0"
+    dashed = ANNA.replace("-", en_dash)
+    folder = tmp_path / "delivery"
+    folder.mkdir()
+    population = [POPULATION_HEADER, _population_row(ANNA, "2020", ANNA_SEX)]
+    (folder / "population.csv").write_text("\n".join(population) + "\n", encoding="utf-8")
+    benefits = [
+        "hetu,month,benefit,amount_eur,days",
+        f"{ANNA},2020-01,labour_market_subsidy,700.25,21",
+        f"{dashed},2020-02,labour_market_subsidy,700.25,21",
+        f"{no_break}{ANNA}{no_break},2020-03,labour_market_subsidy,700.25,21",
+        f"{dashed.lower()},2020-04,labour_market_subsidy,700.25,21",
+    ]
+    (folder / "benefits.csv").write_text("\n".join(benefits) + "\n", encoding="utf-8")
+    warehouse = tmp_path / "w.duckdb"
+    ingest(folder, warehouse, key)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM quarantine").fetchone() == (0,)
+        pids = con.sql("SELECT DISTINCT pid FROM benefits").fetchall()
+        assert pids == con.sql("SELECT DISTINCT pid FROM population").fetchall()
+        assert con.sql("SELECT count(*) FROM persons").fetchone() == (1,)

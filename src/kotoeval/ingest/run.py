@@ -28,6 +28,7 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+from stdnum.fi import hetu as stdnum_hetu
 
 from kotoeval import __version__
 from kotoeval.errors import DeliveryError, KeyFileError
@@ -52,6 +53,8 @@ log = logging.getLogger("kotoeval.ingest")
 Progress = Callable[[str, str], None]
 #: Distinct identity codes fetched from the engine and pseudonymised at a time.
 _CODE_BATCH = 500_000
+_NON_ASCII = r"[^\x00-\x7f]"
+"""Text with a character outside ASCII (RE2 and Java regular expressions)."""
 
 
 def ingest(
@@ -236,8 +239,12 @@ class _Run:
             f"values_{register}_{column}",
             staged.select(raw=staged[column]).filter(ibis._.raw.notnull()).distinct(),
         )
-        code = compact_code(raw.raw) if purpose == "person" else raw.raw
-        new = raw.select(code=code).filter(ibis._.code.notnull()).distinct()
+        coded = (
+            self._person_codes(raw, f"{register}_{column}")
+            if purpose == "person"
+            else raw.mutate(code=raw.raw)
+        )
+        new = coded.select("code").filter(ibis._.code.notnull()).distinct()
         new = new.anti_join(self.maps[purpose], "code")
         for batch in new.to_pyarrow_batches(chunk_size=_CODE_BATCH):
             codes = batch.column("code").to_pylist()
@@ -247,8 +254,27 @@ class _Run:
                 self.maps[purpose] = self.engine.append_arrow(f"map_{purpose}", table)
         mapped = self.maps[purpose]
         wanted = ["pkey", "problem", "sex"] if purpose == "person" else ["pkey"]
-        links = raw.mutate(code=code).left_join(mapped, "code").select("raw", *wanted)
+        links = coded.left_join(mapped, "code").select("raw", *wanted)
         return self.engine.materialise(f"links_{register}_{column}", links)
+
+    def _person_codes(self, raw: ir.Table, name: str) -> ir.Table:
+        """``raw`` with ``code``: each delivered identity code as stdnum compacts it.
+
+        The engine compacts ASCII text (white space around removed, upper case). The rare text
+        with other characters (a no-break space, an en dash for the hyphen) is compacted by
+        stdnum itself, which reads those as their ASCII forms: such a code then gets the same
+        pseudonym as its plain form, instead of a second one for the same person.
+        """
+        unusual = raw.filter(raw.raw.re_search(_NON_ASCII)).raw.to_pyarrow().to_pylist()
+        if not unusual:
+            return raw.mutate(code=compact_code(raw.raw))
+        compacted = [stdnum_hetu.compact(value) or None for value in unusual]
+        fixes = self.engine.append_arrow(
+            f"unusual_{name}", pa.table({"_unusual": unusual, "_compact": compacted})
+        )
+        joined = raw.left_join(fixes, raw.raw == fixes._unusual)
+        code = ibis.ifelse(joined._unusual.isnull(), compact_code(joined.raw), joined._compact)
+        return self.engine.materialise(f"codes_{name}", joined.select("raw", code=code))
 
     def _cross_row(self, reg: Register, rows: ir.Table) -> ir.Table:
         """Rows rejected by the cross-row rules: ``_part``, ``_row``, ``_rule``, ``_column``.
