@@ -28,7 +28,6 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-from stdnum.fi import hetu as stdnum_hetu
 
 from kotoeval import __version__
 from kotoeval.errors import DeliveryError, KeyFileError
@@ -40,11 +39,11 @@ from kotoeval.ingest.reconcile import LOADS, IngestReport, RegisterLoad, load_ro
 from kotoeval.ingest.stage import stage, unstage
 from kotoeval.ingest.validate import (
     checked_rows,
-    compact_code,
     differing_column,
     duplicates,
     key_counts,
     overlapping,
+    person_codes,
 )
 from kotoeval.registers import REGISTERS, Register
 from kotoeval.warehouse import EngineName, Warehouse, open_warehouse
@@ -53,8 +52,6 @@ log = logging.getLogger("kotoeval.ingest")
 Progress = Callable[[str, str], None]
 #: Distinct identity codes fetched from the engine and pseudonymised at a time.
 _CODE_BATCH = 500_000
-_NON_ASCII = r"[^\x00-\x7f]"
-"""Text with a character outside ASCII (RE2 and Java regular expressions)."""
 
 
 def ingest(
@@ -240,7 +237,7 @@ class _Run:
             staged.select(raw=staged[column]).filter(ibis._.raw.notnull()).distinct(),
         )
         coded = (
-            self._person_codes(raw, f"{register}_{column}")
+            person_codes(self.engine, raw, f"{register}_{column}")
             if purpose == "person"
             else raw.mutate(code=raw.raw)
         )
@@ -256,25 +253,6 @@ class _Run:
         wanted = ["pkey", "problem", "sex"] if purpose == "person" else ["pkey"]
         links = coded.left_join(mapped, "code").select("raw", *wanted)
         return self.engine.materialise(f"links_{register}_{column}", links)
-
-    def _person_codes(self, raw: ir.Table, name: str) -> ir.Table:
-        """``raw`` with ``code``: each delivered identity code as stdnum compacts it.
-
-        The engine compacts ASCII text (white space around removed, upper case). The rare text
-        with other characters (a no-break space, an en dash for the hyphen) is compacted by
-        stdnum itself, which reads those as their ASCII forms: such a code then gets the same
-        pseudonym as its plain form, instead of a second one for the same person.
-        """
-        unusual = raw.filter(raw.raw.re_search(_NON_ASCII)).raw.to_pyarrow().to_pylist()
-        if not unusual:
-            return raw.mutate(code=compact_code(raw.raw))
-        compacted = [stdnum_hetu.compact(value) or None for value in unusual]
-        fixes = self.engine.append_arrow(
-            f"unusual_{name}", pa.table({"_unusual": unusual, "_compact": compacted})
-        )
-        joined = raw.left_join(fixes, raw.raw == fixes._unusual)
-        code = ibis.ifelse(joined._unusual.isnull(), compact_code(joined.raw), joined._compact)
-        return self.engine.materialise(f"codes_{name}", joined.select("raw", code=code))
 
     def _cross_row(self, reg: Register, rows: ir.Table) -> ir.Table:
         """Rows rejected by the cross-row rules: ``_part``, ``_row``, ``_rule``, ``_column``.

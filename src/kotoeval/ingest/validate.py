@@ -14,14 +14,18 @@ from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
+from stdnum.fi import hetu as stdnum_hetu
 
 from kotoeval.registers import Column, Register
 from kotoeval.registers.reference import load
+from kotoeval.warehouse import Engine
 
 _INT = r"^[+-]?[0-9]+$"
 _DECIMAL = r"^[+-]?[0-9]+(\.[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _MONTH = r"^[0-9]{4}-[0-9]{2}$"
+_NON_ASCII = r"[^\x00-\x7f]"  # valid in RE2 and Java regular expressions
 EARLIEST = "1900-01-01"
 LATEST = "2100-12-31"
 #: An ongoing period (no end date) overlaps everything after its start.
@@ -40,6 +44,26 @@ class Check:
 def compact_code(raw: ir.StringValue) -> ir.StringValue:
     """An identity code as stdnum compacts it: surrounding white space removed, upper case."""
     return raw.strip().upper().nullif("")
+
+
+def person_codes(engine: Engine, raw: ir.Table, name: str) -> ir.Table:
+    """``raw`` (distinct delivered identity codes) with ``code``: each as stdnum compacts it.
+
+    The engine compacts ASCII text (:func:`compact_code`). The rare text with other characters
+    (a no-break space, an en dash for the hyphen) is compacted by stdnum itself, which reads
+    those as their ASCII forms: such a code then gets the same pseudonym as its plain form,
+    instead of a second one for the same person.
+    """
+    unusual = raw.filter(raw.raw.re_search(_NON_ASCII)).raw.to_pyarrow().to_pylist()
+    if not unusual:
+        return raw.mutate(code=compact_code(raw.raw))
+    compacted = [stdnum_hetu.compact(value) or None for value in unusual]
+    fixes = engine.append_arrow(
+        f"unusual_{name}", pa.table({"_unusual": unusual, "_compact": compacted})
+    )
+    joined = raw.left_join(fixes, raw.raw == fixes._unusual)
+    code = ibis.ifelse(joined._unusual.isnull(), compact_code(joined.raw), joined._compact)
+    return engine.materialise(f"codes_{name}", joined.select("raw", code=code))
 
 
 def typed(column: Column, value: ir.StringValue, decimal: str) -> ir.Value:
