@@ -128,3 +128,12 @@ def test_integration_plans_last_at_most_three_years(chunk: Chunk) -> None:
     planned = chunk.bg.plan_start < N_MONTHS
     length = chunk.bg.plan_end[planned] - chunk.bg.plan_start[planned]
     assert (length <= 36).all() and (length > 0).all()
+
+
+def test_a_chunk_without_adult_newcomers_simulates() -> None:
+    """A chunk may hold no adult immigrant at all (it happened at small scale, seed 57)."""
+    people = draw_people(scale("tiny"), np.random.default_rng(3))
+    natives = people.take(np.flatnonzero(~people.immigrant)[:500])
+    c = Chunk.simulate(natives, WorldParameters(), 0, np.random.SeedSequence(1))
+    assert not c.bg.adult_immigrant.any()
+    assert (c.lives.participation.programme < 0).all()

@@ -214,8 +214,9 @@ def _integrating(
     expert_no_degree = np.zeros((T, n), dtype=bool)
     status = np.zeros(shape, dtype=np.int8)
     studying = np.zeros(shape, dtype=bool)
-    degree = np.ascontiguousarray(np.broadcast_to(bg.degree.T[:, None, :], shape))
-    language = np.ascontiguousarray(np.broadcast_to(bg.language.T[:, None, :], shape))
+    # A copy, not ascontiguousarray: that returns the read-only view itself when it is empty.
+    degree = np.broadcast_to(bg.degree.T[:, None, :], shape).copy()
+    language = np.broadcast_to(bg.language.T[:, None, :], shape).copy()
     unemployed0 = np.zeros((T + 1, n), dtype=np.int16)  # cumulative unemployed months, world 0
     employed0 = np.zeros((T + 1, n), dtype=np.int16)
 
