@@ -44,6 +44,7 @@ from kotoeval.ingest.validate import (
     key_counts,
     overlapping,
     person_codes,
+    value_checks,
 )
 from kotoeval.registers import REGISTERS, Register
 from kotoeval.warehouse import EngineName, Warehouse, open_warehouse
@@ -165,7 +166,11 @@ class _Run:
             if c.pseudonym is not None
         }
         self.notify(name, "validating")
-        checked = checked_rows(reg, staged, links, source.decimal)
+        values = {
+            column: self.engine.materialise(f"verdicts_{name}_{column}", table)
+            for column, table in value_checks(reg, staged, source.decimal).items()
+        }
+        checked = checked_rows(reg, staged, links, values, source.decimal)
         rows = self.engine.materialise(f"checked_{name}", checked.rows)
         unstage(self.engine, source)
         valid = rows.filter(rows._check.isnull())

@@ -2,7 +2,7 @@
 
 Row rules look at one row: types, required values, code lists, ranges, dates, the identity code
 and the sex it implies, period order. A row breaking several is quarantined for the first, in
-the order of :func:`row_checks` (the identity code first, then the columns in contract order,
+the order of :func:`checked_rows` (the identity code first, then the columns in contract order,
 then rules across columns). Cross-row rules then look at the rows that passed: exact duplicates
 are dropped and counted, rows sharing a key with different values are quarantined together,
 and a job-seeker period that starts before the person's previous one ended is quarantined.
@@ -25,6 +25,8 @@ _INT = r"^[+-]?[0-9]+$"
 _DECIMAL = r"^[+-]?[0-9]+(\.[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _MONTH = r"^[0-9]{4}-[0-9]{2}$"
+#: Rules an identity code breaks, as the person map names them (``problem``).
+_HETU_PROBLEMS = ("hetu_checksum", "hetu_invalid")
 _NON_ASCII = r"[^\x00-\x7f]"  # valid in RE2 and Java regular expressions
 EARLIEST = "1900-01-01"
 LATEST = "2100-12-31"
@@ -135,28 +137,68 @@ def column_checks(column: Column, value: ir.StringValue, decimal: str) -> list[C
     return checks
 
 
-def row_checks(reg: Register, row: ir.Table, decimal: str) -> list[Check]:
-    """Every row rule of ``reg`` for a staged table joined with the person map.
+def checked_per_value(column: Column) -> bool:
+    """Whether ``column`` is checked once per distinct value instead of once per row.
 
-    ``row`` has the staged text columns and, from the person map, ``problem`` (the rule an
-    invalid identity code breaks) and ``hetu_sex`` (the sex the code gives).
+    Dates and months: each takes a pattern, a calendar cast and a range check, and a register
+    of millions of rows holds only a few thousand distinct ones. (Codes are a cheap set lookup
+    per row; checking them per value would cost a join for little.)
     """
-    checks = [
-        Check(row.hetu.isnull(), "missing_value", "hetu"),
-        Check(row.problem == "hetu_checksum", "hetu_checksum", "hetu"),
-        Check(row.problem == "hetu_invalid", "hetu_invalid", "hetu"),
+    return column.pseudonym is None and column.type in ("date", "month")
+
+
+def _hetu_checks(row: ir.Table) -> list[Check]:
+    """The identity code's rules; ``row`` carries ``problem`` from the person map."""
+    missing = Check(row.hetu.isnull(), "missing_value", "hetu")
+    return [missing] + [Check(row.problem == p, p, "hetu") for p in _HETU_PROBLEMS]
+
+
+def _column_checks(reg: Register, row: ir.Table, decimal: str) -> list[tuple[Column, list[Check]]]:
+    """The checks of each column but the identity code, in the order they are tried."""
+    return [
+        (c, column_checks(c, row[c.name], decimal)) for c in reg.columns if c.pseudonym != "person"
     ]
-    for column in reg.columns:
-        if column.pseudonym != "person":
-            checks += column_checks(column, row[column.name], decimal)
+
+
+def _cross_checks(reg: Register, row: ir.Table, value: dict[str, ir.Value]) -> list[Check]:
+    """Rules across columns, tried after those of single columns; ``value`` holds typed values."""
+    checks = []
     if "sex" in reg.column_names:
-        sex = typed(reg.column("sex"), row.sex, decimal)
-        checks.append(Check(sex != row.hetu_sex, "hetu_sex_mismatch", "sex"))
+        checks.append(Check(value["sex"] != row.hetu_sex, "hetu_sex_mismatch", "sex"))
     for start, end in reg.periods:
-        first = typed(reg.column(start), row[start], decimal)
-        last = typed(reg.column(end), row[end], decimal)
-        checks.append(Check(last < first, "end_before_start", end))
+        checks.append(Check(value[end] < value[start], "end_before_start", end))
     return checks
+
+
+def _first_broken(checks: list[Check], offset: int) -> ir.IntegerValue:
+    """Index (from ``offset``) of the first of ``checks`` that fails, or null."""
+    if not checks:
+        return ibis.null("int64")
+    return ibis.cases(
+        *[(c.failed.fill_null(False), offset + i) for i, c in enumerate(checks)],
+        else_=ibis.null("int64"),
+    )
+
+
+def value_checks(reg: Register, staged: ir.Table, decimal: str) -> dict[str, ir.Table]:
+    """For each column :func:`checked_per_value`: its distinct delivered values, checked and typed.
+
+    Each table has ``raw`` (the staged text), ``first`` (the index of the first rule the value
+    breaks, numbered as in :func:`checked_rows`, or null) and ``typed``. Joining the verdict
+    back is cheaper than running the pattern and the casts on every row. A missing value is not
+    in the table; :func:`checked_rows` checks it in place.
+    """
+    tables = {}
+    offset = 1 + len(_HETU_PROBLEMS)  # the identity code's rules come first
+    for column, checks in _column_checks(reg, staged, decimal):
+        if checked_per_value(column):
+            values = staged.select(raw=staged[column.name]).filter(ibis._.raw.notnull()).distinct()
+            tables[column.name] = values.mutate(
+                first=_first_broken(column_checks(column, values.raw, decimal), offset),
+                typed=typed(column, values.raw, decimal),
+            )
+        offset += len(checks)
+    return tables
 
 
 @dataclass(frozen=True)
@@ -178,14 +220,19 @@ class Checked:
 
 
 def checked_rows(
-    reg: Register, staged: ir.Table, links: dict[str, ir.Table], decimal: str
+    reg: Register,
+    staged: ir.Table,
+    links: dict[str, ir.Table],
+    values: dict[str, ir.Table],
+    decimal: str,
 ) -> Checked:
     """Staged rows with identifiers replaced by their keys, typed, and their first rule broken.
 
     ``links`` maps each identifier column to its distinct delivered values (``raw``) and their
     ``pkey`` in the run's pseudonym map; the identity code's also carries ``problem`` and ``sex``.
-    The rules are evaluated in one expression yielding the index of the first one broken, so
-    each is computed once per row.
+    ``values`` are the tables of :func:`value_checks`, computed once. A row's ``_check`` is the
+    first rule broken: columns are tried in contract order, so it is the first non-null of the
+    columns' own first failures.
     """
     person = links["hetu"]
     right = person.select(
@@ -196,26 +243,47 @@ def checked_rows(
         if name != "hetu":
             right = link.select(_raw=link.raw, **{f"_{name}_key": link.pkey})
             rows = rows.left_join(right, rows[name] == right._raw).drop("_raw")
-    checks = row_checks(reg, rows, decimal)
-    first_broken = ibis.cases(
-        *[(c.failed.fill_null(False), i) for i, c in enumerate(checks)], else_=ibis.null("int64")
-    )
-    rows = rows.mutate(_check=first_broken)
-    values = [c for c in reg.columns if c.pseudonym is None]
+    for name, table in values.items():
+        right = table.select(
+            _raw=table.raw, **{f"_{name}_first": table.first, f"_{name}_typed": table.typed}
+        )
+        rows = rows.left_join(right, rows[name] == right._raw).drop("_raw")
+    value_columns = [c for c in reg.columns if c.pseudonym is None]
+    value = {
+        c.name: rows[f"_{c.name}_typed"] if c.name in values else typed(c, rows[c.name], decimal)
+        for c in value_columns
+    }
+    hetu = _hetu_checks(rows)
+    firsts = [_first_broken(hetu, 0)]
+    labels = [(c.rule, c.column) for c in hetu]
+    for column, checks in _column_checks(reg, rows, decimal):
+        offset = len(labels)
+        if column.name in values:
+            missing = ibis.literal(offset if column.required else None, "int64")
+            firsts.append(
+                ibis.ifelse(rows[column.name].isnull(), missing, rows[f"_{column.name}_first"])
+            )
+        else:
+            firsts.append(_first_broken(checks, offset))
+        labels += [(c.rule, c.column) for c in checks]
+    cross = _cross_checks(reg, rows, value)
+    firsts.append(_first_broken(cross, len(labels)))
+    labels += [(c.rule, c.column) for c in cross]
+    rows = rows.mutate(_check=ibis.coalesce(*firsts))
     failed = rows._check.notnull()
     out = rows.select(
         "_part",
         "_row",
         "pkey",
         *[rows[f"_{name}_key"].name(name) for name in links if name != "hetu"],
-        *[typed(c, rows[c.name], decimal).name(c.name) for c in values],
+        *[value[c.name].name(c.name) for c in value_columns],
         *[
             ibis.ifelse(failed, rows[c.name], ibis.null("string")).name(f"_raw_{c.name}")
-            for c in values
+            for c in value_columns
         ],
         "_check",
     )
-    return Checked(out, tuple((c.rule, c.column) for c in checks))
+    return Checked(out, tuple(labels))
 
 
 def duplicates(rows: ir.Table, columns: list[str]) -> ir.Table:
