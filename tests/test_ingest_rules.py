@@ -15,7 +15,8 @@ from stdnum.fi import hetu as stdnum_hetu
 
 from kotoeval.ingest.pseudonym import person_map
 from kotoeval.ingest.run import ingest
-from kotoeval.ingest.validate import compact_code
+from kotoeval.ingest.validate import checked_rows, compact_code, value_checks
+from kotoeval.registers import REGISTERS
 
 # Valid identity codes: the check character is "0123456789ABCDEFHJKLMNPRSTUVWXY"[ddmmyynnn % 31];
 # an odd individual number (123) is a man, an even one (244) a woman.
@@ -211,3 +212,61 @@ def test_a_code_written_with_unicode_look_alikes_links_to_the_same_person(
         pids = con.sql("SELECT DISTINCT pid FROM benefits").fetchall()
         assert pids == con.sql("SELECT DISTINCT pid FROM population").fetchall()
         assert con.sql("SELECT count(*) FROM persons").fetchone() == (1,)
+
+
+date_texts = st.sampled_from(
+    ["2020-01-31", "2020-02-30", "1899-12-31", "2101-01-01", "2020-1-05", "20200105", "x", None]
+)
+month_texts = st.sampled_from(["2020-01", "2020-12", "2020-13", "2020-00", "2020-1", "x", None])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(date_texts, date_texts, st.sampled_from(["integration_plan", "unknown", None])),
+        min_size=1,
+        max_size=12,
+    ),
+    st.lists(month_texts, min_size=1, max_size=12),
+)
+def test_checking_dates_per_distinct_value_gives_the_per_row_verdicts(
+    periods: list[tuple[str | None, str | None, str | None]], months: list[str | None]
+) -> None:
+    """Dates and months are checked once per distinct value and the verdict joined back; the
+    first rule broken and the typed values must be those of checking every row itself."""
+    con = ibis.duckdb.connect()
+    person = ibis.memtable(
+        {"raw": [ANNA], "pkey": [0], "problem": [None], "sex": [1]},
+        schema={"raw": "string", "pkey": "int64", "problem": "string", "sex": "int64"},
+    )
+    cases = {
+        "service_plans": {
+            "plan": [p[2] for p in periods],
+            "start_date": [p[0] for p in periods],
+            "end_date": [p[1] for p in periods],
+            "municipality": ["049"] * len(periods),
+        },
+        "benefits": {
+            "month": months,
+            "benefit": ["housing_allowance"] * len(months),
+            "amount_eur": ["10.5"] * len(months),
+            "days": ["3"] * len(months),
+        },
+    }
+    for name, columns in cases.items():
+        reg = REGISTERS[name]
+        n = len(next(iter(columns.values())))
+        staged = ibis.memtable(
+            {"_part": [0] * n, "_row": list(range(1, n + 1)), "hetu": [ANNA] * n, **columns},
+            schema={"_part": "int32", "_row": "int64", **dict.fromkeys(reg.column_names, "string")},
+        )
+        per_value = {
+            c: con.create_table(f"v_{name}_{c}", t)
+            for c, t in value_checks(reg, staged, ".").items()
+        }
+        assert per_value  # the register has dates or months
+        per_row = checked_rows(reg, staged, {"hetu": person}, {}, ".")
+        joined = checked_rows(reg, staged, {"hetu": person}, per_value, ".")
+        assert joined.labels == per_row.labels
+        expected = con.to_pyarrow(per_row.rows.order_by("_row"))
+        assert con.to_pyarrow(joined.rows.order_by("_row")).equals(expected), name
