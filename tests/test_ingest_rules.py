@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,7 @@ from kotoeval.ingest.pseudonym import person_map
 from kotoeval.ingest.run import ingest
 from kotoeval.ingest.validate import checked_rows, compact_code, value_checks
 from kotoeval.registers import REGISTERS
+from kotoeval.warehouse.engine import Engine, connect
 
 # Valid identity codes: the check character is "0123456789ABCDEFHJKLMNPRSTUVWXY"[ddmmyynnn % 31];
 # an odd individual number (123) is a man, an even one (244) a woman.
@@ -234,7 +236,20 @@ def test_checking_dates_per_distinct_value_gives_the_per_row_verdicts(
 ) -> None:
     """Dates and months are checked once per distinct value and the verdict joined back; the
     first rule broken and the typed values must be those of checking every row itself."""
-    con = ibis.duckdb.connect()
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = connect("duckdb", Path(scratch))
+        try:
+            _compare_per_value_and_per_row(engine, periods, months)
+        finally:
+            engine.close()
+
+
+def _compare_per_value_and_per_row(
+    engine: Engine,
+    periods: list[tuple[str | None, str | None, str | None]],
+    months: list[str | None],
+) -> None:
+    con = engine.con
     person = ibis.memtable(
         {"raw": [ANNA], "pkey": [0], "problem": [None], "sex": [1]},
         schema={"raw": "string", "pkey": "int64", "problem": "string", "sex": "int64"},
@@ -260,10 +275,7 @@ def test_checking_dates_per_distinct_value_gives_the_per_row_verdicts(
             {"_part": [0] * n, "_row": list(range(1, n + 1)), "hetu": [ANNA] * n, **columns},
             schema={"_part": "int32", "_row": "int64", **dict.fromkeys(reg.column_names, "string")},
         )
-        per_value = {
-            c: con.create_table(f"v_{name}_{c}", t)
-            for c, t in value_checks(reg, staged, ".").items()
-        }
+        per_value = value_checks(engine, reg, staged, ".")
         assert per_value  # the register has dates or months
         per_row = checked_rows(reg, staged, {"hetu": person}, {}, ".")
         joined = checked_rows(reg, staged, {"hetu": person}, per_value, ".")

@@ -166,10 +166,7 @@ class _Run:
             if c.pseudonym is not None
         }
         self.notify(name, "validating")
-        values = {
-            column: self.engine.materialise(f"verdicts_{name}_{column}", table)
-            for column, table in value_checks(reg, staged, source.decimal).items()
-        }
+        values = value_checks(self.engine, reg, staged, source.decimal)
         checked = checked_rows(reg, staged, links, values, source.decimal)
         rows = self.engine.materialise(f"checked_{name}", checked.rows)
         unstage(self.engine, source)

@@ -180,23 +180,27 @@ def _first_broken(checks: list[Check], offset: int) -> ir.IntegerValue:
     )
 
 
-def value_checks(reg: Register, staged: ir.Table, decimal: str) -> dict[str, ir.Table]:
+def value_checks(
+    engine: Engine, reg: Register, staged: ir.Table, decimal: str
+) -> dict[str, ir.Table]:
     """For each column :func:`checked_per_value`: its distinct delivered values, checked and typed.
 
     Each table has ``raw`` (the staged text), ``first`` (the index of the first rule the value
     breaks, numbered as in :func:`checked_rows`, or null) and ``typed``. Joining the verdict
     back is cheaper than running the pattern and the casts on every row. A missing value is not
-    in the table; :func:`checked_rows` checks it in place.
+    in the table; :func:`checked_rows` checks it in place. The tables are computed once, as
+    scratch tables named after the register and column.
     """
     tables = {}
     offset = 1 + len(_HETU_PROBLEMS)  # the identity code's rules come first
     for column, checks in _column_checks(reg, staged, decimal):
         if checked_per_value(column):
             values = staged.select(raw=staged[column.name]).filter(ibis._.raw.notnull()).distinct()
-            tables[column.name] = values.mutate(
+            verdicts = values.mutate(
                 first=_first_broken(column_checks(column, values.raw, decimal), offset),
                 typed=typed(column, values.raw, decimal),
             )
+            tables[column.name] = engine.materialise(f"verdicts_{reg.name}_{column.name}", verdicts)
         offset += len(checks)
     return tables
 
@@ -230,9 +234,9 @@ def checked_rows(
 
     ``links`` maps each identifier column to its distinct delivered values (``raw``) and their
     ``pkey`` in the run's pseudonym map; the identity code's also carries ``problem`` and ``sex``.
-    ``values`` are the tables of :func:`value_checks`, computed once. A row's ``_check`` is the
-    first rule broken: columns are tried in contract order, so it is the first non-null of the
-    columns' own first failures.
+    ``values`` are the tables of :func:`value_checks` (empty: every rule is checked per row). A
+    row's ``_check`` is the first rule broken: columns are tried in contract order, so it is the
+    first non-null of the columns' own first failures.
     """
     person = links["hetu"]
     right = person.select(
