@@ -13,6 +13,7 @@ from kotoeval.estimate.censoring import censoring_weights, remaining_probability
 from kotoeval.estimate.compare import Options, compare
 from kotoeval.estimate.effects import att
 from kotoeval.estimate.matching import match_weights, nearest
+from kotoeval.estimate.propensity import design, propensity, spline_basis, spline_terms
 
 
 def test_smd_variance_ratio_and_ecdf_by_hand() -> None:
@@ -131,6 +132,46 @@ def test_regression_adjustment_equals_difference_when_covariate_is_balanced() ->
     plain = att(y, t, np.ones(4), np.array([0, 1, 0, 1]))
     adjusted = att(y, t, np.ones(4), np.array([0, 1, 0, 1]), adjust=x)
     assert adjusted.att == pytest.approx(plain.att)
+
+
+def test_restricted_cubic_splines_match_hmisc() -> None:
+    """Reference: R 4, Hmisc ``rcspline.eval(c(0,1,2,3,5,8,13,21,34), knots = c(1,4,10,30),
+    inclx = FALSE)``."""
+    x = np.array([0, 1, 2, 3, 5, 8, 13, 21, 34], float)
+    hmisc = [
+        [0, 0], [0, 0], [0.00118906064209275, 0], [0.00951248513674198, 0],
+        [0.07609988109393583, 0.00118906064209275], [0.40784780023781236, 0.07609988109393583],
+        [2.00814506539833593, 0.82508917954815719], [7.21765755053508151, 3.78442330558858675],
+        [18.93103448275864054, 10.75862068965517437],
+    ]  # fmt: skip
+    np.testing.assert_allclose(spline_basis(x, np.array([1, 4, 10, 30.0])), hmisc, atol=1e-12)
+
+
+def test_spline_terms_skip_indicators_and_merge_tied_knots() -> None:
+    X = pd.DataFrame({
+        "flag": [0, 1] * 10,
+        "mostly_zero": [0.0] * 10 + [1, 2, 3, 50, 100, 7, 4, 5, 6, 8],
+        "spread": np.arange(20.0),
+    })  # fmt: skip
+    out = spline_terms(X, 4)
+    # 4 knots on "spread" give 2 spline columns; on "mostly_zero" the 5 % and 35 % quantiles
+    # are both 0, so 3 knots remain and give 1; the indicator stays as it is.
+    assert list(out.columns) == ["flag", "mostly_zero", "spread", "mostly_zero'1", "spread'1",
+                                 "spread'2"]  # fmt: skip
+    with pytest.raises(SpecError, match="spline knots must be one of 3, 4, 5, 6, 7, not 9"):
+        spline_terms(X, 9)
+
+
+def test_splines_recover_a_selection_that_bends() -> None:
+    """Selection that stops rising at x = 3: the linear logit misses it, the spline logit not."""
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0, 10, 20_000)
+    true = 1 / (1 + np.exp(-(-3 + 1.2 * np.minimum(x, 3))))
+    treated = rng.random(len(x)) < true
+    X = design(pd.DataFrame({"x": x}), ["x"])
+    linear = np.abs(propensity(X, treated).score - true).mean()
+    curved = np.abs(propensity(X, treated, splines=5).score - true).mean()
+    assert curved < 0.2 * linear  # about 0.011 against 0.108
 
 
 def test_censoring_weights_by_hand() -> None:

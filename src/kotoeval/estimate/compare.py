@@ -43,6 +43,8 @@ class Options:
 
     method: Method = "nearest"
     model: Model = "logit"
+    splines: int = 0
+    """Knots of the restricted cubic splines of numeric covariates in the logit (0: linear)."""
     ratio: int = 1
     caliper: float | None = 0.2
     replace: bool = False
@@ -114,7 +116,7 @@ def adjust(
         raise SpecError(f"treatment column {treatment!r} is not in the table")
     t = df[treatment].astype(bool).to_numpy()
     X = design(df, list(covariates))
-    ps = propensity(X, t, options.model)
+    ps = propensity(X, t, options.model, options.splines)
     flow = {"treated": int(t.sum()), "comparison_rows": int((~t).sum())}
     inside = common_support(ps.score, t) if options.trim else np.ones(len(t), bool)
     flow["treated_outside_support"] = int((t & ~inside).sum())

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kotoeval.cohort.spec import CohortSpec, Population, window_of
 from kotoeval.disclose.rules import PRESETS
@@ -65,6 +65,8 @@ class MatchingSpec(_Strict):
 
     method: Literal["nearest", "ipw", "cem", "entropy"] = "nearest"
     model: Literal["logit", "gbm"] = "logit"
+    splines: Literal[0, 3, 4, 5, 6, 7] = 0
+    """Knots of restricted cubic splines for numeric covariates in the logit; 0: linear."""
     ratio: int = Field(1, ge=1, le=20)
     caliper: float | None = Field(0.2, gt=0)
     replace: bool = False
@@ -72,6 +74,12 @@ class MatchingSpec(_Strict):
     exact: list[str] = ["index_month"]
     trim: bool = True
     once_per_person: bool = False
+
+    @model_validator(mode="after")
+    def _splines_need_logit(self) -> MatchingSpec:
+        if self.splines and self.model != "logit":
+            raise ValueError("splines shape the logit model; with model = 'gbm' set splines = 0")
+        return self
 
 
 class EstimationSpec(_Strict):
@@ -187,9 +195,10 @@ class StudySpec(_Strict):
         """Estimation options for :mod:`kotoeval.estimate`."""
         m, e = self.matching, self.estimation
         return Options(
-            method=m.method, model=m.model, ratio=m.ratio, caliper=m.caliper, replace=m.replace,
-            order=m.order, exact=tuple(m.exact), trim=m.trim, once_per_person=m.once_per_person,
-            adjust=e.adjust, bootstrap=e.bootstrap, level=e.level, seed=e.seed,
+            method=m.method, model=m.model, splines=m.splines, ratio=m.ratio, caliper=m.caliper,
+            replace=m.replace, order=m.order, exact=tuple(m.exact), trim=m.trim,
+            once_per_person=m.once_per_person, adjust=e.adjust, bootstrap=e.bootstrap,
+            level=e.level, seed=e.seed,
         )  # fmt: skip
 
 
