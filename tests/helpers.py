@@ -18,6 +18,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from kotoeval.cli.truth import compared_truth
+from kotoeval.ingest.keys import load_key
 from kotoeval.ingest.run import ingest
 from kotoeval.registers import REGISTERS, Column
 from kotoeval.registers.reference import load
@@ -119,10 +121,17 @@ class Studied:
 
     world: WorldSummary
     results: dict[str, StudyResult]
+    key: bytes
 
     def truth(self, study: str) -> dict[str, dict[str, float]]:
+        """True effects over all the world's clients, with the naive differences."""
         data = json.loads((self.world.out / "truth.json").read_text(encoding="utf-8"))
         return data["programmes"][study]["effects"]  # type: ignore[no-any-return]
+
+    def compared_truth(self, study: str) -> dict[str, dict[str, float | int]]:
+        """True effects over the clients the study compared: what it estimates."""
+        compared = self.results[study].compared_clients
+        return compared_truth(self.world.out, study, self.key, compared)
 
 
 def run_studies(world: WorldSummary, key: Path, folder: Path, names: tuple[str, ...]) -> Studied:
@@ -132,4 +141,4 @@ def run_studies(world: WorldSummary, key: Path, folder: Path, names: tuple[str, 
     results = {
         n: run_study(load_spec(EXAMPLES / f"{n}.toml"), warehouse, folder / n) for n in names
     }
-    return Studied(world, results)
+    return Studied(world, results, load_key(key))

@@ -6,11 +6,16 @@ from __future__ import annotations
 import json
 
 import duckdb
+import numpy as np
+import pyarrow.compute as pc
 import pytest
+from pyarrow import feather
 
 from kotoeval.outcomes.subgroups import SUBGROUP_VARIABLES
 from kotoeval.registers.codes import VOCATIONAL_PROGRAMMES
 from kotoeval.synth import WorldSummary
+from kotoeval.synth.truth import effects_over
+from kotoeval.synth.world import CLIENT_TRUTH
 
 
 def test_headline_population(espoo: WorldSummary) -> None:
@@ -126,3 +131,21 @@ def test_truth_file_documents_itself(espoo: WorldSummary) -> None:
         "expert_months_y2", "employed_months_y2",
     ]  # fmt: skip
     assert document["parameters"]["programmes"][0]["service"] == "oske"
+
+
+def test_client_truth_gives_the_truth_over_any_set_of_clients(espoo: WorldSummary) -> None:
+    """Over all clients the per-client file reproduces truth.json; over some, their own mean."""
+    clients = feather.read_table(espoo.out / CLIENT_TRUTH)
+    clients = clients.filter(pc.equal(clients["programme"], "oske"))
+    assert clients.num_rows == espoo.truth["oske"]["clients"]
+    everyone = effects_over(clients, np.ones(clients.num_rows, dtype=bool))
+    for outcome, expected in espoo.truth["oske"]["effects"].items():
+        for field in ("n", "treated_mean", "counterfactual_mean", "att"):
+            assert everyone[outcome][field] == pytest.approx(expected[field], rel=1e-5), outcome
+    born_on_even_days = np.array([int(code[:2]) % 2 == 0 for code in clients["hetu"].to_pylist()])
+    some = effects_over(clients, born_on_even_days)["earnings_y2"]
+    y1 = clients["earnings_y2|1"].to_numpy(zero_copy_only=False)[born_on_even_days]
+    y0 = clients["earnings_y2|0"].to_numpy(zero_copy_only=False)[born_on_even_days]
+    seen = ~np.isnan(y1)
+    assert some["n"] == seen.sum() < everyone["earnings_y2"]["n"]
+    assert some["att"] == pytest.approx((y1[seen] - y0[seen]).mean(), rel=1e-5)

@@ -91,7 +91,7 @@ def demo(
     )
     from kotoeval.disclose.bundle import read_bundle, remove_bundle
     from kotoeval.i18n import LANGUAGES
-    from kotoeval.ingest.keys import generate_key
+    from kotoeval.ingest.keys import generate_key, load_key
     from kotoeval.ingest.run import ingest as run_ingest
     from kotoeval.report.html import write_report
     from kotoeval.study.release import default_bundle, release_study
@@ -121,7 +121,7 @@ def demo(
                 reports.append(
                     write_report(released, lang, out / "reports" / f"{name}_{lang}.html")
                 )
-    print_demo(wide_console(), summary, report, studies, reports)
+    print_demo(wide_console(), summary, report, studies, reports, load_key(key))
 
 
 @app.command()

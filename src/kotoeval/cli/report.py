@@ -19,13 +19,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from kotoeval.cli.truth import compared_truth
 from kotoeval.ingest.reconcile import IngestReport
 from kotoeval.outcomes import OUTCOMES
 from kotoeval.registers import REGISTERS
 from kotoeval.registers.rules import RULE_DESCRIPTIONS, RULES
 from kotoeval.study.release import default_bundle
 from kotoeval.study.run import StudyResult
-from kotoeval.synth.world import WorldSummary
+from kotoeval.synth.world import CLIENT_TRUTH, WorldSummary
 
 HEADLINE_OUTCOMES = ("vocational_completed_36m", "earnings_y2", "expert_share_y2")
 
@@ -130,8 +131,17 @@ def study_progress(console: Console, name: str) -> Iterator[Callable[[str], None
         yield lambda step: progress.update(task, step=step)
 
 
-def print_study(console: Console, result: StudyResult, truth: dict[str, Any] | None = None) -> None:
-    """Flow, balance status and the effects of a study (beside the truth when known)."""
+def print_study(
+    console: Console,
+    result: StudyResult,
+    truth: dict[str, Any] | None = None,
+    compared: dict[str, Any] | None = None,
+) -> None:
+    """Flow, balance status and the effects of a study (beside the truth when known).
+
+    ``truth`` holds the true effects over all clients and the naive differences, ``compared``
+    the true effects over the clients the study compared.
+    """
     s = result.summary
     flow = s["flow"]
     console.print(
@@ -152,8 +162,10 @@ def print_study(console: Console, result: StudyResult, truth: dict[str, Any] | N
         )
     table = Table(title=f"Effects on clients ({s['study']}), 95 % CI")
     columns = ["outcome", "clients", "comparison", "effect", "95 % CI"]
+    if compared:
+        columns += ["true effect (compared clients)"]
     if truth:
-        columns += ["true effect", "naive difference"]
+        columns += ["true effect (all clients)", "naive difference"]
     for c in columns:
         table.add_column(c, justify="left" if c == "outcome" else "right")
     for row in result.effects.itertuples(index=False):
@@ -165,6 +177,8 @@ def print_study(console: Console, result: StudyResult, truth: dict[str, Any] | N
             _fmt(unit, row.comparison_mean), _fmt(unit, row.att, signed=True),
             f"{_fmt(unit, row.ci_low, signed=True)} … {_fmt(unit, row.ci_high, signed=True)}",
         ]  # fmt: skip
+        if compared:
+            cells.append(_fmt(unit, compared.get(row.outcome, {}).get("att"), True))
         if truth:
             t = truth.get(row.outcome, {})
             cells += [_fmt(unit, t.get("att"), True), _fmt(unit, t.get("naive_difference"), True)]
@@ -225,16 +239,20 @@ def print_demo(
     report: IngestReport,
     studies: list[StudyResult],
     reports: list[Path],
+    key: bytes,
 ) -> None:
     """The demo's report: the world, the ingest, the studies beside the truth, where to look."""
     print_world(console, s)
     print_ingest(console, report)
     truth = json.loads((s.out / "truth.json").read_text(encoding="utf-8"))["programmes"]
     for result in studies:
-        print_study(console, result, truth.get(result.summary["study"], {}).get("effects"))
+        name = result.summary["study"]
+        compared = compared_truth(s.out, name, key, result.compared_clients)
+        print_study(console, result, truth.get(name, {}).get("effects"), compared)
     console.print(f"\nRegisters, truth.json and delivery.toml are in [bold]{s.out}[/].")
     console.print(
-        "truth.json holds every programme's true effects: overall, by subgroup and by month."
+        "truth.json holds every programme's true effects: overall, by subgroup and by month; "
+        f"{CLIENT_TRUTH} every client's outcomes with and without the programme."
     )
     console.print(
         f"The warehouse is [bold]{report.warehouse}[/]: one table per register, persons, "

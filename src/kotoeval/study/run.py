@@ -44,6 +44,9 @@ class StudyResult:
     folder: Path
     summary: dict[str, Any]
     effects: pd.DataFrame
+    compared_clients: frozenset[str]
+    """Pseudonyms of the clients the study compared, for checks against a known truth (the
+    synthetic world's); held in memory only, never written."""
 
 
 def run_study(
@@ -155,7 +158,8 @@ def run_study(
         "education_premia": income.decomposition.premia,
     })  # fmt: skip
     log.info("study %s: %s in %.1f s", spec.name, adjusted.status, summary["seconds"])
-    return StudyResult(out, summary, eff)
+    compared = sample.table.loc[sample.treated, "pid"]
+    return StudyResult(out, summary, eff, frozenset(compared.astype(str)))
 
 
 @dataclass(frozen=True)

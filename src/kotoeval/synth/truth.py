@@ -5,6 +5,10 @@ the mean over clients of (outcome with the programme − outcome without it), fo
 outcome of :mod:`kotoeval.outcomes`, overall, by subgroup and month by month. Beside it the
 *naive* difference (clients against every eligible non-client, measured from the month they
 first became eligible) shows how biased a comparison without matching is.
+
+A matched study compares the clients it could match, not every client, so each client's own
+values in both worlds are kept too (:meth:`Truth.client_table`): :func:`effects_over` gives the
+true effect over any set of clients, such as those a study compared.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from kotoeval.outcomes import (
     PANEL_FIRST_MONTH,
@@ -34,7 +39,7 @@ from kotoeval.outcomes.subgroups import (
 from kotoeval.registers.codes import PROGRAMMES, VOCATIONAL_PROGRAMMES
 from kotoeval.registers.reference import world_region_of
 from kotoeval.synth.background import degree_level
-from kotoeval.synth.calendar import NEVER
+from kotoeval.synth.calendar import NEVER, month_text
 from kotoeval.synth.chunk import Chunk
 from kotoeval.synth.context import WITH, WITHOUT
 from kotoeval.synth.params import COUNTRIES, FIRST_YEAR, GROUNDS, N_MONTHS
@@ -99,18 +104,21 @@ class _Group:
     values: dict[str, list[npt.NDArray[np.float64]]] = field(default_factory=dict)
     labels: dict[str, list[npt.NDArray[np.str_]]] = field(default_factory=dict)
     entry: list[Ints] = field(default_factory=list)
+    hetu: list[npt.NDArray[np.bytes_]] = field(default_factory=list)
 
     def add(
         self,
         values: dict[str, npt.NDArray[np.float64]],
         labels: dict[str, npt.NDArray[np.str_]],
         entry: Ints,
+        hetu: npt.NDArray[np.bytes_],
     ) -> None:
         for k, v in values.items():
             self.values.setdefault(k, []).append(v)
         for k, lab in labels.items():
             self.labels.setdefault(k, []).append(lab)
         self.entry.append(entry)
+        self.hetu.append(hetu)
 
     def extend(self, other: _Group) -> None:
         for k, v in other.values.items():
@@ -118,6 +126,7 @@ class _Group:
         for k, lab in other.labels.items():
             self.labels.setdefault(k, []).extend(lab)
         self.entry.extend(other.entry)
+        self.hetu.extend(other.hetu)
 
     def merged(
         self,
@@ -126,6 +135,9 @@ class _Group:
         labels = {k: np.concatenate(v) for k, v in self.labels.items()}
         entry = np.concatenate(self.entry) if self.entry else np.zeros(0, np.int64)
         return values, labels, entry
+
+    def codes(self) -> npt.NDArray[np.bytes_]:
+        return np.concatenate(self.hetu) if self.hetu else np.zeros(0, "S11")
 
 
 def _subgroups(c: Chunk, who: Ints, index: Ints) -> dict[str, npt.NDArray[np.str_]]:
@@ -171,12 +183,14 @@ class Truth:
                 pan = panel(c, w, who, entry, events[w])
                 values.update({f"{o}|{suffix}": v for o, v in evaluate_all(pan, MONTHS).items()})
                 values.update({f"path:{v}|{suffix}": pan[v] for v in PATH_VARIABLES})
-            self.clients.setdefault(name, _Group()).add(values, _subgroups(c, who, entry), entry)
+            self.clients.setdefault(name, _Group()).add(
+                values, _subgroups(c, who, entry), entry, c.people.hetu[who]
+            )
             # Naive comparison: non-clients from the first month they were eligible.
             others = np.flatnonzero((part.programme < 0) & (part.eligible_first[:, k] < NEVER))
             first = part.eligible_first[others, k]
             seen = evaluate_all(panel(c, WITH, others, first, events[WITH]), MONTHS)
-            self.comparisons.setdefault(name, _Group()).add(seen, {}, first)
+            self.comparisons.setdefault(name, _Group()).add(seen, {}, first, c.people.hetu[others])
         self._add_premiums(c)
 
     def _add_premiums(self, c: Chunk) -> None:
@@ -223,6 +237,38 @@ class Truth:
                 "paths": _paths(values),
             }
         return out
+
+    def client_table(self) -> pa.Table:
+        """Every client's standard outcomes in both worlds, one row per client.
+
+        Columns: programme, identity code, entry month, and ``<outcome>|1`` (with the programme)
+        and ``<outcome>|0`` (without) for every standard outcome that is not a ratio.
+        """
+        parts = []
+        for name in self.programmes:
+            group = self.clients.setdefault(name, _Group())
+            values, _, entry = group.merged()
+            columns = {
+                "programme": pa.array([name] * len(entry), pa.string()),
+                "hetu": pa.array(group.codes().astype(str), pa.string()),
+                "entry_month": month_text(entry),
+            }
+            for key in sorted(k for k in values if ":" not in k):
+                columns[key] = pa.array(values[key], pa.float64(), from_pandas=True)
+            parts.append(pa.table(columns))
+        return pa.concat_tables(parts, promote_options="default")
+
+
+def effects_over(
+    clients: pa.Table, rows: npt.NDArray[np.bool_]
+) -> dict[str, dict[str, float | int]]:
+    """True effects over the clients in ``rows`` of a :meth:`Truth.client_table` (one programme)."""
+    values = {
+        k: clients[k].to_numpy(zero_copy_only=False).astype(np.float64)
+        for k in clients.column_names
+        if "|" in k
+    }
+    return _effects(values, None, np.asarray(rows, bool))
 
 
 def premium_summary(premiums: dict[str, list[npt.NDArray[np.float64]]]) -> dict[str, Any]:

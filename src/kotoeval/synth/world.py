@@ -1,4 +1,8 @@
-"""Generate a synthetic register world: the nine registers, ``truth.json`` and ``defects.json``.
+"""Generate a synthetic register world: the nine registers, its truth and its defects.
+
+The truth is ``truth.json`` (effects overall, by subgroup and by month) and
+``truth_clients.arrow`` (every client's own outcomes in both worlds); the planted defects are
+in ``defects.json``.
 
 Determinism: the world is a function of (scale, seed, format, defect rate, confounding) alone;
 the same arguments give the same bytes. Memory stays flat: lives are simulated and written in
@@ -21,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from pyarrow import feather
 
 from kotoeval import __version__
 from kotoeval.errors import SpecError
@@ -47,6 +52,9 @@ DIALECT_REGISTER = "services"
 #: The register delivered with a column outside the contract when defects are asked for.
 EXTRA_COLUMN_REGISTER = ("residence_permits", "decision_number")
 REFERENCE_YEAR = 2020
+#: Every client's outcomes with and without the programme. Arrow, not Parquet or CSV, so that an
+#: ingest of the world's folder does not take it for a register.
+CLIENT_TRUTH = "truth_clients.arrow"
 
 Progress = Callable[[int, int], None]
 
@@ -128,6 +136,7 @@ def generate(
     document = _truth_document(sc.name, seed, confounding, params, summary)
     document["education_premium"] = premium_summary(truth.premiums)
     _write_json(out / "truth.json", document)
+    feather.write_feather(truth.client_table(), out / CLIENT_TRUTH, compression="zstd")
     if defects > 0:
         files = (
             [
@@ -232,7 +241,7 @@ def _build(i: int) -> _ChunkResult:
 def _remove_previous_world(out: Path) -> None:
     """Delete the files an earlier world wrote here, so none of them is taken for this one's."""
     names = [f"{r}.{ext}" for r in REGISTERS for ext in ("csv", "parquet")]
-    for name in (*names, "delivery.toml", "truth.json", "defects.json"):
+    for name in (*names, "delivery.toml", "truth.json", CLIENT_TRUTH, "defects.json"):
         (out / name).unlink(missing_ok=True)
     shutil.rmtree(out / ".parts", ignore_errors=True)
 
