@@ -162,6 +162,18 @@ def test_spline_terms_skip_indicators_and_merge_tied_knots() -> None:
         spline_terms(X, 9)
 
 
+def test_logit_is_the_maximum_likelihood_fit_and_ignores_repeated_columns() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    df = _simulated(2000)
+    t = df["treated"].to_numpy()
+    X = design(df, ["x1", "x2"])
+    direct = LogisticRegression(C=np.inf, tol=1e-10).fit(X, t).predict_proba(X)[:, 1]
+    np.testing.assert_allclose(propensity(X, t).score, direct, atol=1e-6)
+    repeated = X.assign(x1_again=2 * X["x1"] + 1)
+    np.testing.assert_allclose(propensity(repeated, t).score, direct, atol=1e-6)
+
+
 def test_splines_recover_a_selection_that_bends() -> None:
     """Selection that stops rising at x = 3: the linear logit misses it, the spline logit not."""
     rng = np.random.default_rng(7)
