@@ -163,9 +163,9 @@ def print_study(
     table = Table(title=f"Effects on clients ({s['study']}), 95 % CI")
     columns = ["outcome", "clients", "comparison", "effect", "95 % CI"]
     if compared:
-        columns += ["true effect (compared clients)"]
+        columns += ["truth, compared"]
     if truth:
-        columns += ["true effect (all clients)", "naive difference"]
+        columns += ["truth, all clients", "naive difference"]
     for c in columns:
         table.add_column(c, justify="left" if c == "outcome" else "right")
     for row in result.effects.itertuples(index=False):
