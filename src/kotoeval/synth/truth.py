@@ -105,20 +105,22 @@ class _Group:
     labels: dict[str, list[npt.NDArray[np.str_]]] = field(default_factory=dict)
     entry: list[Ints] = field(default_factory=list)
     hetu: list[npt.NDArray[np.bytes_]] = field(default_factory=list)
+    """Identity codes, kept for clients only (for the truth over any set of them)."""
 
     def add(
         self,
         values: dict[str, npt.NDArray[np.float64]],
         labels: dict[str, npt.NDArray[np.str_]],
         entry: Ints,
-        hetu: npt.NDArray[np.bytes_],
+        hetu: npt.NDArray[np.bytes_] | None = None,
     ) -> None:
         for k, v in values.items():
             self.values.setdefault(k, []).append(v)
         for k, lab in labels.items():
             self.labels.setdefault(k, []).append(lab)
         self.entry.append(entry)
-        self.hetu.append(hetu)
+        if hetu is not None:
+            self.hetu.append(hetu)
 
     def extend(self, other: _Group) -> None:
         for k, v in other.values.items():
@@ -190,7 +192,7 @@ class Truth:
             others = np.flatnonzero((part.programme < 0) & (part.eligible_first[:, k] < NEVER))
             first = part.eligible_first[others, k]
             seen = evaluate_all(panel(c, WITH, others, first, events[WITH]), MONTHS)
-            self.comparisons.setdefault(name, _Group()).add(seen, {}, first, c.people.hetu[others])
+            self.comparisons.setdefault(name, _Group()).add(seen, {}, first)
         self._add_premiums(c)
 
     def _add_premiums(self, c: Chunk) -> None:
