@@ -10,10 +10,16 @@ from kotoeval.errors import SpecError
 from kotoeval.estimate.balance import balance, ecdf_stats
 from kotoeval.estimate.breakdown import _holm
 from kotoeval.estimate.censoring import censoring_weights, remaining_probability
-from kotoeval.estimate.compare import Options, compare
+from kotoeval.estimate.compare import Options, adjust, compare
 from kotoeval.estimate.effects import att
 from kotoeval.estimate.matching import match_weights, nearest
-from kotoeval.estimate.propensity import design, propensity, spline_basis, spline_terms
+from kotoeval.estimate.propensity import (
+    design,
+    pool_rare_levels,
+    propensity,
+    spline_basis,
+    spline_terms,
+)
 
 
 def test_smd_variance_ratio_and_ecdf_by_hand() -> None:
@@ -184,6 +190,34 @@ def test_splines_recover_a_selection_that_bends() -> None:
     linear = np.abs(propensity(X, treated).score - true).mean()
     curved = np.abs(propensity(X, treated, splines=5).score - true).mean()
     assert curved < 0.2 * linear  # about 0.011 against 0.108
+
+
+def test_rare_levels_are_pooled_by_their_count_of_treated() -> None:
+    table = pd.DataFrame({
+        "lang": ["fi", "fi", "fi", "so", "so", "ro", "ro", None],
+        "age": [30, 40, 50, 30, 40, 50, 30, 40],
+        "female": [True, False, True, False, True, False, True, False],
+    })  # fmt: skip
+    treated = np.array([1, 1, 0, 1, 0, 0, 0, 1], bool)
+    pooled, counts = pool_rare_levels(table, ["lang", "age", "female"], treated, 2)
+    # fi has 2 treated and stays; so (1), ro (0) and the missing level (1) are pooled.
+    assert pooled["lang"].tolist() == ["fi", "fi", "fi"] + ["(other)"] * 5
+    assert counts == {"lang": 3}
+    pd.testing.assert_frame_equal(pooled[["age", "female"]], table[["age", "female"]])
+    same, none = pool_rare_levels(table, ["lang"], treated, 0)
+    assert same is table and none == {}
+    assert table["lang"].tolist()[3] == "so"  # the input is left as it was
+
+
+def test_adjust_pools_rare_levels_in_the_score_and_the_balance_only() -> None:
+    df = _simulated(2000)
+    rare = np.flatnonzero(df["treated"].to_numpy())[:3]
+    df["group"] = np.where(df.index.isin(rare), "rare", np.where(df["x1"] > 0, "a", "b"))
+    plain = adjust(df, "treated", ["x1", "x2", "group"])
+    lumped = adjust(df, "treated", ["x1", "x2", "group"], Options(rare_levels=10))
+    assert "group=rare" in plain.X.columns
+    assert "group=rare" not in lumped.X.columns and lumped.pooled == {"group": 1}
+    assert (lumped.table["group"] == "rare").sum() == 3  # the returned rows keep their values
 
 
 def test_censoring_weights_by_hand() -> None:

@@ -13,7 +13,7 @@ ATT of each outcome on the adjusted sample. :func:`compare` is both in one call.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -25,7 +25,13 @@ from kotoeval.errors import SpecError
 from kotoeval.estimate.balance import Balance, balance, treated_sd
 from kotoeval.estimate.effects import Effect, att
 from kotoeval.estimate.matching import Order, match_weights, nearest
-from kotoeval.estimate.propensity import Model, common_support, design, propensity
+from kotoeval.estimate.propensity import (
+    Model,
+    common_support,
+    design,
+    pool_rare_levels,
+    propensity,
+)
 from kotoeval.estimate.weighting import cem, entropy_balance, ipw_att
 
 Method = Literal["nearest", "ipw", "cem", "entropy"]
@@ -45,6 +51,9 @@ class Options:
     model: Model = "logit"
     splines: int = 0
     """Knots of the restricted cubic splines of numeric covariates in the logit (0: linear)."""
+    rare_levels: int = 0
+    """Pool the levels of categorical covariates held by fewer treated than this into one
+    level, ``(other)``, in the score and the balance (0: keep every level)."""
     ratio: int = 1
     caliper: float | None = 0.2
     replace: bool = False
@@ -77,6 +86,8 @@ class Adjusted:
     flow: dict[str, int]
     options: Options
     caliper: float = float("nan")
+    pooled: Mapping[str, int] = field(default_factory=dict)
+    """Levels pooled into ``(other)`` per categorical covariate (``Options.rare_levels``)."""
 
     @property
     def status(self) -> str:
@@ -115,7 +126,8 @@ def adjust(
     if treatment not in df.columns:
         raise SpecError(f"treatment column {treatment!r} is not in the table")
     t = df[treatment].astype(bool).to_numpy()
-    X = design(df, list(covariates))
+    levels, pooled = pool_rare_levels(df, list(covariates), t, options.rare_levels)
+    X = design(levels, list(covariates))
     ps = propensity(X, t, options.model, options.splines)
     flow = {"treated": int(t.sum()), "comparison_rows": int((~t).sum())}
     inside = common_support(ps.score, t) if options.trim else np.ones(len(t), bool)
@@ -167,7 +179,7 @@ def adjust(
     # both sides means the two balance tables cannot be differenced into the dropped few.
     before = balance(X, t, before_weights(t, weights), scale)
     after = balance(X, t, weights, scale)
-    return Adjusted(out, t, X, before, after, flow, options, caliper)
+    return Adjusted(out, t, X, before, after, flow, options, caliper, pooled)
 
 
 def before_weights(treated: npt.NDArray[np.bool_], weights: Floats) -> Floats:

@@ -4,6 +4,11 @@ A covariate is numeric (used as it is) or categorical (one indicator per level b
 common). A missing numeric value becomes 0 with a ``<name>_missing`` indicator, so that "no
 language test" or "no degree" is information rather than a dropped row.
 
+A categorical level held by a handful of clients gets a coefficient fitted to those few
+persons: their own earlier months (comparison rows with the same level) then score high, are
+matched, and go on to enter, which the entry hazard cannot know. ``pool_rare_levels`` merges
+such levels into one, as ``forcats::fct_lump_min`` does, counting clients rather than rows.
+
 A logistic score that is linear in a covariate whose effect on selection bends (a history of
 unemployment that matters most in its first months, years in the country that stop counting
 after a while) leaves the comparison group slightly off on it. ``splines`` adds restricted
@@ -30,6 +35,42 @@ MODELS: Final = ("logit", "gbm")
 Floats = npt.NDArray[np.float64]
 
 
+OTHER: Final = "(other)"
+"""The level into which rare levels are pooled."""
+
+
+def _categorical(col: pd.Series) -> bool:
+    return not pd.api.types.is_bool_dtype(col) and not pd.api.types.is_numeric_dtype(col)
+
+
+def _labels(col: pd.Series) -> pd.Series:
+    return col.astype("string").fillna("(missing)")
+
+
+def pool_rare_levels(
+    table: pd.DataFrame, covariates: list[str], treated: npt.NDArray[np.bool_], below: int
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Pool the levels of categorical covariates held by fewer than ``below`` treated rows.
+
+    Returns the table with those levels replaced by ``(other)`` (the input is not changed) and
+    how many levels were pooled per covariate.
+    """
+    pooled: dict[str, int] = {}
+    if below <= 0:
+        return table, pooled
+    out = table.copy(deep=False)
+    for name in covariates:
+        if name not in table.columns or not _categorical(table[name]):
+            continue
+        labels = _labels(table[name])
+        counts = labels[np.asarray(treated, bool)].value_counts()
+        rare = [v for v in labels.unique() if counts.get(v, 0) < below]
+        if rare:
+            out[name] = labels.where(~labels.isin(rare), OTHER)
+            pooled[name] = len(rare)
+    return out, pooled
+
+
 def design(table: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
     """Numeric design matrix of ``covariates`` (no intercept), one column per term."""
     missing = [c for c in covariates if c not in table.columns]
@@ -47,7 +88,7 @@ def design(table: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
                 values = values.fillna(0.0)
             parts[name] = values
         else:
-            labels = col.astype("string").fillna("(missing)")
+            labels = _labels(col)
             levels = labels.value_counts().index.tolist()
             for level in sorted(levels[1:]):
                 parts[f"{name}={level}"] = (labels == level).astype(np.float64)

@@ -138,6 +138,7 @@ def run_study(
         "inputs": inputs,
         "flow": {**cand.flow, **adjusted.flow},
         "caliper_logit": adjusted.caliper,
+        "levels_pooled": dict(adjusted.pooled),
         "imbalanced_covariates": adjusted.balance_after.table.loc[
             ~adjusted.balance_after.table["balanced"], "covariate"
         ].tolist(),

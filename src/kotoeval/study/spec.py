@@ -67,6 +67,8 @@ class MatchingSpec(_Strict):
     model: Literal["logit", "gbm"] = "logit"
     splines: Literal[0, 3, 4, 5, 6, 7] = 0
     """Knots of restricted cubic splines for numeric covariates in the logit; 0: linear."""
+    rare_levels: int = Field(20, ge=0)
+    """Categorical levels with fewer clients than this are pooled into one; 0: none."""
     ratio: int = Field(1, ge=1, le=20)
     caliper: float | None = Field(0.2, gt=0)
     replace: bool = False
@@ -195,10 +197,10 @@ class StudySpec(_Strict):
         """Estimation options for :mod:`kotoeval.estimate`."""
         m, e = self.matching, self.estimation
         return Options(
-            method=m.method, model=m.model, splines=m.splines, ratio=m.ratio, caliper=m.caliper,
-            replace=m.replace, order=m.order, exact=tuple(m.exact), trim=m.trim,
-            once_per_person=m.once_per_person, adjust=e.adjust, bootstrap=e.bootstrap,
-            level=e.level, seed=e.seed,
+            method=m.method, model=m.model, splines=m.splines, rare_levels=m.rare_levels,
+            ratio=m.ratio, caliper=m.caliper, replace=m.replace, order=m.order,
+            exact=tuple(m.exact), trim=m.trim, once_per_person=m.once_per_person,
+            adjust=e.adjust, bootstrap=e.bootstrap, level=e.level, seed=e.seed,
         )  # fmt: skip
 
 
