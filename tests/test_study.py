@@ -92,7 +92,7 @@ def test_spec_errors_name_the_key(tmp_path: Path) -> None:
     bad.write_text(text.replace("ratio = 3", 'ratio = 3\nmodel = "gbm"\nsplines = 4'), "utf-8")
     with pytest.raises(SpecError, match=r"matching: .*splines shape the logit model"):
         load_spec(bad)
-    bad.write_text(text.replace("ratio = 3", "ratio = 3\nrare_levels = -1"), "utf-8")
+    bad.write_text(text.replace("rare_levels = 20", "rare_levels = -1"), "utf-8")
     with pytest.raises(SpecError, match=r"matching\.rare_levels: .*greater than or equal to 0"):
         load_spec(bad)
     with pytest.raises(SpecError, match="does not exist"):
