@@ -126,8 +126,8 @@ def adjust(
     if treatment not in df.columns:
         raise SpecError(f"treatment column {treatment!r} is not in the table")
     t = df[treatment].astype(bool).to_numpy()
-    levels, pooled = pool_rare_levels(df, list(covariates), t, options.rare_levels)
-    X = design(levels, list(covariates))
+    lumped, pooled = pool_rare_levels(df, list(covariates), t, options.rare_levels)
+    X = design(lumped, list(covariates))
     ps = propensity(X, t, options.model, options.splines)
     flow = {"treated": int(t.sum()), "comparison_rows": int((~t).sum())}
     inside = common_support(ps.score, t) if options.trim else np.ones(len(t), bool)
