@@ -38,7 +38,6 @@ from kotoeval.ingest.quarantine import quarantine_rows
 from kotoeval.ingest.reconcile import LOADS, IngestReport, RegisterLoad, load_row
 from kotoeval.ingest.stage import stage, unstage
 from kotoeval.ingest.validate import (
-    Checked,
     checked_rows,
     differing_column,
     duplicates,
@@ -52,7 +51,7 @@ from kotoeval.warehouse import EngineName, Warehouse, open_warehouse
 
 log = logging.getLogger("kotoeval.ingest")
 Progress = Callable[[str, str], None]
-#: Distinct identifiers pseudonymised (and added to the engine's map) at a time.
+#: Distinct identity codes fetched from the engine and pseudonymised at a time.
 _CODE_BATCH = 500_000
 
 
@@ -168,45 +167,34 @@ class _Run:
         }
         self.notify(name, "validating")
         values = value_checks(self.engine, reg, staged, source.decimal)
-
-        def checked(rows: ir.Table) -> Checked:
-            return checked_rows(reg, rows, links, values, source.decimal)
-
-        every = checked(staged)
-        # The rules are applied to every row once, and only what the later steps need of each
-        # row is kept: its place, its person, its key and periods, and its first broken rule.
-        # Whole rows are drawn from the staged copy again for the few that are rejected and
-        # for the rest as they are written.
-        verdicts = self.engine.materialise(
-            f"verdicts_{name}", every.rows.select(*_narrow_columns(reg))
-        )
-        failed = verdicts.filter(verdicts._check.notnull())
-        rule, column = every.rule_and_column(failed._check)
-        rejected = ibis.union(
-            failed.select("_part", "_row", _rule=rule, _column=column),
-            self._cross_row(reg, verdicts, staged, checked),
-        )
-        valid = verdicts.filter(verdicts._check.isnull())
+        checked = checked_rows(reg, staged, links, values, source.decimal)
+        rows = self.engine.materialise(f"checked_{name}", checked.rows)
+        unstage(self.engine, source)
+        valid = rows.filter(rows._check.isnull())
+        rejected = self._cross_row(reg, rows)
         if name == "population":
             # Everyone with a valid identity code in the population register is a resident,
             # whether or not their row passed the other rules.
-            bad_code = [i for i, (_, column) in enumerate(every.labels) if column == "hetu"]
-            residents = verdicts.filter(~verdicts._check.isin(bad_code).fill_null(False))
+            bad_code = [i for i, (_, column) in enumerate(checked.labels) if column == "hetu"]
+            residents = rows.filter(~rows._check.isin(bad_code).fill_null(False))
             self.residents = self.engine.materialise(
                 "residents", residents.select("pkey").distinct()
             )
         elif reg.requires_resident:
             rejected = ibis.union(rejected, self._unlinked(reg, valid, rejected))
-        rejected = self.engine.materialise(f"rejected_{name}", rejected)
+        failed = rows.filter(rows._check.notnull())
+        rule, column = checked.rule_and_column(failed._check)
+        rejected = self.engine.materialise(
+            f"rejected_{name}",
+            ibis.union(failed.select("_part", "_row", _rule=rule, _column=column), rejected),
+        )
+        loaded = valid.anti_join(rejected, ["_part", "_row"])
         self.notify(name, "writing")
-        self.wh.write(name, self._output(reg, checked(staged.anti_join(rejected, _PLACE)).rows))
+        self.wh.write(name, self._output(reg, loaded))
         quarantined = self.engine.materialise(
             f"quarantine_{name}",
-            quarantine_rows(
-                reg, checked(staged.semi_join(rejected, _PLACE)).rows, rejected, source
-            ),
+            quarantine_rows(reg, rows, rejected, source, self.maps),
         )
-        unstage(self.engine, source)
         self.quarantine.append(quarantined)
         by_rule = {
             row["rule"]: int(row["n"])
@@ -215,9 +203,9 @@ class _Run:
             .to_pyarrow()
             .to_pylist()
         }
-        loaded_rows, persons, linked = self._counted(valid.anti_join(rejected, _PLACE))
-        for scratch in ("verdicts", "repeated", "suspects", "rejected"):
-            self.engine.drop(f"{scratch}_{name}")
+        loaded_rows, persons, linked = self._counted(loaded)
+        self.engine.drop(f"checked_{name}")
+        self.engine.drop(f"rejected_{name}")
         duplicates = by_rule.get("duplicate_row", 0)
         load = RegisterLoad(
             register=name,
@@ -241,7 +229,7 @@ class _Run:
         return load
 
     def _links(self, register: str, column: str, purpose: str, staged: ir.Table) -> ir.Table:
-        """Distinct delivered values of ``column`` → their key and pseudonym (map of ``purpose``).
+        """Distinct delivered values of ``column`` → their key in the map of ``purpose``.
 
         Values not met before in this run are pseudonymised (in Python: the key never enters
         the engine) and added to the map.
@@ -257,44 +245,28 @@ class _Run:
         )
         new = coded.select("code").filter(ibis._.code.notnull()).distinct()
         new = new.anti_join(self.maps[purpose], "code")
-        # Fetched whole before the map grows: adding to the map runs a statement on the same
-        # connection, which would end a stream of the codes after its first batch.
-        fresh = new.to_pyarrow().column("code")
-        for start in range(0, len(fresh), _CODE_BATCH):
-            codes = fresh.slice(start, _CODE_BATCH).to_pylist()
-            table = _map(purpose, self.keys[purpose], codes, self.sizes[purpose])
-            self.sizes[purpose] += len(codes)
-            self.maps[purpose] = self.engine.append_arrow(f"map_{purpose}", table)
+        for batch in new.to_pyarrow_batches(chunk_size=_CODE_BATCH):
+            codes = batch.column("code").to_pylist()
+            if codes:
+                table = _map(purpose, self.keys[purpose], codes, self.sizes[purpose])
+                self.sizes[purpose] += len(codes)
+                self.maps[purpose] = self.engine.append_arrow(f"map_{purpose}", table)
         mapped = self.maps[purpose]
-        wanted = ["pkey", "pid", "problem", "sex"] if purpose == "person" else ["pkey", "pid"]
+        wanted = ["pkey", "problem", "sex"] if purpose == "person" else ["pkey"]
         links = coded.left_join(mapped, "code").select("raw", *wanted)
         return self.engine.materialise(f"links_{register}_{column}", links)
 
-    def _cross_row(
-        self,
-        reg: Register,
-        verdicts: ir.Table,
-        staged: ir.Table,
-        checked: Callable[[ir.Table], Checked],
-    ) -> ir.Table:
+    def _cross_row(self, reg: Register, rows: ir.Table) -> ir.Table:
         """Rows rejected by the cross-row rules: ``_part``, ``_row``, ``_rule``, ``_column``.
 
-        ``verdicts`` are the narrow verdicts of every row; the rules look at those that passed
-        the row rules. Only rows whose key occurs more than once can be duplicates or
-        conflicts: they are found on the verdicts by one aggregation, and their whole rows are
-        drawn from ``staged`` and examined on their own, a small table.
+        ``rows`` are the checked rows; the rules look at those that passed the row rules. Only
+        rows whose key occurs more than once can be duplicates or conflicts; they are found by
+        one aggregation and examined on their own, a small table.
         """
-        valid = verdicts.filter(verdicts._check.isnull())
-        key = _key(reg)
+        valid = rows.filter(rows._check.isnull())
+        key = ["pkey" if c == "hetu" else c for c in reg.key]
         values = ["pkey" if c.name == "hetu" else c.name for c in reg.columns]
-        # Computed on its own: joined as it stands, the engine may misjudge its size and build
-        # its hash table on the whole staged register instead.
-        repeated = self.engine.materialise(
-            f"repeated_{reg.name}", _repeated_keys(verdicts, key).select(*_PLACE)
-        )
-        suspects = self.engine.materialise(
-            f"suspects_{reg.name}", checked(staged.semi_join(repeated, _PLACE)).rows
-        )
+        suspects = self.engine.materialise(f"suspects_{reg.name}", _repeated_keys(rows, key))
         suspects = duplicates(suspects, values)
         rejected = [_rejected(suspects.filter(suspects._copy > 0), "duplicate_row", None)]
         unique = key_counts(suspects.filter(suspects._copy == 0), key)
@@ -310,7 +282,7 @@ class _Run:
         )
         if reg.non_overlapping:
             start, end = reg.periods[0]
-            rest = valid.anti_join(ibis.union(*rejected), _PLACE)
+            rest = valid.anti_join(ibis.union(*rejected), ["_part", "_row"])
             rest = rest.mutate(_overlap=overlapping(rest, "pkey", start, end))
             rest = rest.filter(rest._overlap)  # a column first: Spark cannot filter on a window
             rejected.append(_rejected(rest, "overlapping_period", start))
@@ -319,7 +291,7 @@ class _Run:
     def _unlinked(self, reg: Register, valid: ir.Table, rejected: ir.Table) -> ir.Table:
         """Rows of persons who are not in the population register."""
         residents = self._resident_keys(reg.name)
-        orphans = valid.anti_join(rejected, _PLACE).anti_join(residents, "pkey")
+        orphans = valid.anti_join(rejected, ["_part", "_row"]).anti_join(residents, "pkey")
         return _rejected(orphans, "unlinked", "hetu")
 
     def _resident_keys(self, register: str) -> ir.Table:
@@ -351,13 +323,21 @@ class _Run:
 
     def _output(self, reg: Register, loaded: ir.Table) -> ir.Table:
         """Loaded rows as stored: pseudonyms in place of identifiers, contract types."""
-        columns: dict[str, ir.Value] = {"pid": loaded.pid}
+        person = self.maps["person"].select(pkey="pkey", pid="pid")
+        rows = loaded.left_join(person, "pkey")
+        columns: dict[str, ir.Value] = {"pid": rows.pid}
+        for c in reg.columns:
+            if c.pseudonym in ("employer", "family"):
+                mapped = self.maps[c.pseudonym]
+                rows = rows.left_join(
+                    mapped.select(**{c.name: mapped.pkey, f"_{c.name}_pid": mapped.pid}), c.name
+                )
         for c in reg.columns:
             if c.pseudonym is None:
-                columns[c.name] = loaded[c.name]
+                columns[c.name] = rows[c.name]
             elif c.pseudonym != "person":
-                columns[c.name] = loaded[f"_{c.name}_pid"]
-        return loaded.select(**columns)
+                columns[c.name] = rows[f"_{c.name}_pid"]
+        return rows.select(**columns)
 
     def finish(self, loads: list[RegisterLoad]) -> None:
         """Write the tables that span registers: persons, quarantine and loads."""
@@ -387,19 +367,6 @@ class _Run:
 
 
 PURPOSES: tuple[Purpose, ...] = ("person", "employer", "family")
-#: A row's place in the delivery: the file and the row in it.
-_PLACE = ["_part", "_row"]
-
-
-def _key(reg: Register) -> list[str]:
-    """The register's key as columns of the checked rows (the person's key for ``hetu``)."""
-    return ["pkey" if c == "hetu" else c for c in reg.key]
-
-
-def _narrow_columns(reg: Register) -> list[str]:
-    """What the verdicts keep of each row: place, person, key, periods, first broken rule."""
-    periods = [c for period in reg.periods[:1] for c in period] if reg.non_overlapping else []
-    return list(dict.fromkeys([*_PLACE, "pkey", *_key(reg), *periods, "_check"]))
 
 
 def _map(purpose: str, key: bytes, codes: list[str], first: int) -> pa.Table:

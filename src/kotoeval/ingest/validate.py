@@ -210,12 +210,9 @@ class Checked:
     """Rows after the row rules, and what each value of their ``_check`` column means."""
 
     rows: ir.Table
-    """``_part``, ``_row``, ``pkey`` and ``pid`` of the person, employer and family keys (by the
-    column's name) and pseudonyms (``_<column>_pid``), the other columns in their contract
-    types, ``_check``: the index of the first check failed, or null, and ``_delivered``: on rows
-    that failed, the delivered text of those other columns (a list, in contract order) for the
-    quarantine. One list, null where a row passed, costs what one column of text costs, not
-    one per value column (population has twelve)."""
+    """``_part``, ``_row``, ``pkey``, employer and family keys, the other columns in their
+    contract types, the delivered text of those columns as ``_raw_<column>`` (only on rows that
+    failed, for the quarantine), and ``_check``: the index of the first check failed, or null."""
     labels: tuple[tuple[str, str], ...]
     """(rule, column) of every check, by index."""
 
@@ -236,23 +233,19 @@ def checked_rows(
     """Staged rows with identifiers replaced by their keys, typed, and their first rule broken.
 
     ``links`` maps each identifier column to its distinct delivered values (``raw``) and their
-    ``pkey`` and ``pid`` in the run's pseudonym map; the identity code's also carries ``problem``
-    and ``sex``.
+    ``pkey`` in the run's pseudonym map; the identity code's also carries ``problem`` and ``sex``.
     ``values`` are the tables of :func:`value_checks` (empty: every rule is checked per row). A
     row's ``_check`` is the first rule broken: columns are tried in contract order, so it is the
     first non-null of the columns' own first failures.
     """
     person = links["hetu"]
     right = person.select(
-        _raw=person.raw, pkey=person.pkey, pid=person.pid, problem=person.problem,
-        hetu_sex=person.sex,
-    )  # fmt: skip
+        _raw=person.raw, pkey=person.pkey, problem=person.problem, hetu_sex=person.sex
+    )
     rows = staged.left_join(right, staged.hetu == right._raw).drop("_raw")
     for name, link in links.items():
         if name != "hetu":
-            right = link.select(
-                _raw=link.raw, **{f"_{name}_key": link.pkey, f"_{name}_pid": link.pid}
-            )
+            right = link.select(_raw=link.raw, **{f"_{name}_key": link.pkey})
             rows = rows.left_join(right, rows[name] == right._raw).drop("_raw")
     for name, table in values.items():
         right = table.select(
@@ -281,18 +274,18 @@ def checked_rows(
     firsts.append(_first_broken(cross, len(labels)))
     labels += [(c.rule, c.column) for c in cross]
     rows = rows.mutate(_check=ibis.coalesce(*firsts))
-    delivered = ibis.array([rows[c.name] for c in value_columns])
-    others = [name for name in links if name != "hetu"]
+    failed = rows._check.notnull()
     out = rows.select(
         "_part",
         "_row",
         "pkey",
-        "pid",
-        *[rows[f"_{name}_key"].name(name) for name in others],
-        *[f"_{name}_pid" for name in others],
+        *[rows[f"_{name}_key"].name(name) for name in links if name != "hetu"],
         *[value[c.name].name(c.name) for c in value_columns],
+        *[
+            ibis.ifelse(failed, rows[c.name], ibis.null("string")).name(f"_raw_{c.name}")
+            for c in value_columns
+        ],
         "_check",
-        _delivered=ibis.ifelse(rows._check.notnull(), delivered, ibis.null(delivered.type())),
     )
     return Checked(out, tuple(labels))
 
