@@ -147,9 +147,6 @@ def _duckdb(database: Path | None, scratch: Path, memory_limit: str | None) -> B
     try:
         con = ibis.duckdb.connect(str(database) if database else ":memory:", **config)
         con.raw_sql("SET enable_progress_bar = false")  # kotoeval shows its own progress
-        # FSST cannot shrink pseudonyms (random hex), and code columns end up dictionary-coded
-        # anyway: trying it costs a quarter of the time of writing a register.
-        con.raw_sql("SET disabled_compression_methods = 'fsst,dict_fsst'")
         return con
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
