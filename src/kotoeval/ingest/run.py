@@ -51,7 +51,7 @@ from kotoeval.warehouse import EngineName, Warehouse, open_warehouse
 
 log = logging.getLogger("kotoeval.ingest")
 Progress = Callable[[str, str], None]
-#: Distinct identity codes fetched from the engine and pseudonymised at a time.
+#: Distinct identifiers pseudonymised (and added to the engine's map) at a time.
 _CODE_BATCH = 500_000
 
 
@@ -245,12 +245,14 @@ class _Run:
         )
         new = coded.select("code").filter(ibis._.code.notnull()).distinct()
         new = new.anti_join(self.maps[purpose], "code")
-        for batch in new.to_pyarrow_batches(chunk_size=_CODE_BATCH):
-            codes = batch.column("code").to_pylist()
-            if codes:
-                table = _map(purpose, self.keys[purpose], codes, self.sizes[purpose])
-                self.sizes[purpose] += len(codes)
-                self.maps[purpose] = self.engine.append_arrow(f"map_{purpose}", table)
+        # Fetched whole before the map grows: adding to the map runs a statement on the same
+        # connection, which would end a stream of the codes after its first batch.
+        fresh = new.to_pyarrow().column("code")
+        for start in range(0, len(fresh), _CODE_BATCH):
+            codes = fresh.slice(start, _CODE_BATCH).to_pylist()
+            table = _map(purpose, self.keys[purpose], codes, self.sizes[purpose])
+            self.sizes[purpose] += len(codes)
+            self.maps[purpose] = self.engine.append_arrow(f"map_{purpose}", table)
         mapped = self.maps[purpose]
         wanted = ["pkey", "problem", "sex"] if purpose == "person" else ["pkey"]
         links = coded.left_join(mapped, "code").select("raw", *wanted)
