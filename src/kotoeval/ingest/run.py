@@ -245,8 +245,7 @@ class _Run:
         )
         new = coded.select("code").filter(ibis._.code.notnull()).distinct()
         new = new.anti_join(self.maps[purpose], "code")
-        # Fetched whole before the map grows: adding to the map runs a statement on the same
-        # connection, which would end a stream of the codes after its first batch.
+        # Fetched whole first: adding to the map (same connection) would end a stream of them.
         fresh = new.to_pyarrow().column("code")
         for start in range(0, len(fresh), _CODE_BATCH):
             codes = fresh.slice(start, _CODE_BATCH).to_pylist()
