@@ -75,7 +75,7 @@ def ingest(
     handler = _log_file(warehouse)
     try:
         log.info("ingest of %s into %s on %s", source, warehouse, engine)
-        wh = open_warehouse(warehouse, engine, memory_limit)
+        wh = open_warehouse(warehouse, engine, memory_limit, writer=True)
         try:
             _check_key(wh, key)
             run = _Run(wh, key, notify)

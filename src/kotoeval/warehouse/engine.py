@@ -74,11 +74,11 @@ class Engine:
         if self.name == "duckdb":
             self.con.raw_sql(f'DROP TABLE IF EXISTS temp."{name}"')
 
-    def write_parquet(self, expr: ir.Table, folder: Path) -> None:
+    def write_parquet(self, expr: ir.Table, folder: Path, compression: str = "zstd") -> None:
         """Write ``expr`` as a Parquet dataset (a folder of part files)."""
         if self.name == "duckdb":
             folder.mkdir(parents=True)
-            self.con.to_parquet(expr, folder / "part-0.parquet", compression="zstd")
+            self.con.to_parquet(expr, folder / "part-0.parquet", compression=compression)
         else:
             self.con.to_parquet(expr, folder)
 
@@ -94,6 +94,7 @@ class Engine:
             self.con.disconnect()
         finally:
             shutil.rmtree(self.scratch, ignore_errors=True)
+            _IN_USE.discard(self.scratch)
 
 
 def scratch_folder(beside: Path) -> Path:
@@ -103,11 +104,16 @@ def scratch_folder(beside: Path) -> Path:
     prefix = f".{beside.name}.scratch-"
     for stale in parent.glob(prefix + "*"):
         pid = stale.name.removeprefix(prefix).split("-")[0]
-        if not pid.isdigit() or not _alive(int(pid)):
+        if stale not in _IN_USE and not (pid.isdigit() and _alive(int(pid))):
             shutil.rmtree(stale, ignore_errors=True)
     folder = parent / f"{prefix}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(mode=stat.S_IRWXU)
+    _IN_USE.add(folder)
     return folder
+
+
+#: Scratch folders of this process's open engines (a killed run's may carry the same pid).
+_IN_USE: set[Path] = set()
 
 
 def _alive(pid: int) -> bool:
@@ -120,41 +126,24 @@ def _alive(pid: int) -> bool:
     return pid != os.getpid()
 
 
-def connect(
-    name: EngineName,
-    scratch: Path,
-    database: Path | None = None,
-    memory_limit: str | None = None,
-) -> Engine:
-    """An engine with its scratch folder; ``database`` is a DuckDB file (None: in memory)."""
+def connect(name: EngineName, scratch: Path, memory_limit: str | None = None) -> Engine:
+    """An engine with its scratch folder; DuckDB works in memory and spills into the folder."""
     if name == "duckdb":
-        return Engine(name, _duckdb(database, scratch, memory_limit), scratch)
+        return Engine(name, _duckdb(scratch, memory_limit), scratch)
     if name == "spark":
-        if database is not None:
-            raise SpecError("the Spark engine keeps its warehouse as a Parquet folder, not a file")
         return Engine(name, _spark(scratch, memory_limit), scratch)
     raise SpecError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
 
 
-def _duckdb(database: Path | None, scratch: Path, memory_limit: str | None) -> BaseBackend:
-    import duckdb
-
+def _duckdb(scratch: Path, memory_limit: str | None) -> BaseBackend:
     config: dict[str, Any] = {
         "memory_limit": memory_limit or default_memory_limit(),
         "temp_directory": str(scratch / "spill"),
         "preserve_insertion_order": True,  # staged rows keep their file order (row numbers)
     }
-    try:
-        con = ibis.duckdb.connect(str(database) if database else ":memory:", **config)
-        con.raw_sql("SET enable_progress_bar = false")  # kotoeval shows its own progress
-        return con
-    except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise SpecError(
-                f"{database} is in use by another process (another ingest or study?); "
-                "wait for it to finish"
-            ) from None
-        raise
+    con = ibis.duckdb.connect(":memory:", **config)
+    con.raw_sql("SET enable_progress_bar = false")  # kotoeval shows its own progress
+    return con
 
 
 def _java_memory(limit: str) -> str:

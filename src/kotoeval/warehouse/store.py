@@ -2,8 +2,8 @@
 
 Two layouts, one interface:
 
-- a **DuckDB file** (``warehouse.duckdb``, the embedded default): new tables are written under
-  pending names and renamed into place in one transaction;
+- a **DuckDB file** (``warehouse.duckdb``, the embedded default): new tables are staged as
+  Parquet and loaded by a separate process in one transaction (see :class:`DuckDBFile`);
 - a **Parquet dataset** (a folder, what Spark reads and writes): each table version is a folder
   of part files, and ``catalog.json`` names the current version of every table; it is replaced
   with one atomic rename.
@@ -14,19 +14,29 @@ warehouse readable and unchanged; its leftovers are removed when the warehouse i
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import subprocess  # noqa: S404 - runs kotoeval's publisher, fixed arguments
+import sys
 import uuid
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import IO
 
 import ibis.expr.types as ir
 
 from kotoeval.errors import SpecError
-from kotoeval.warehouse.engine import Engine, EngineName, connect, scratch_folder
+from kotoeval.warehouse.engine import (
+    Engine,
+    EngineName,
+    connect,
+    default_memory_limit,
+    scratch_folder,
+)
+from kotoeval.warehouse.publish import WAIT_SECONDS
 
-PENDING = "_pending_"
 CATALOG = "catalog.json"
 
 
@@ -36,6 +46,7 @@ class Warehouse(ABC):
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
+        self.lock: IO[bytes] | None = None  # held by a writer, see open_warehouse
         self._pending: list[str] = []
 
     @property
@@ -85,47 +96,85 @@ class Warehouse(ABC):
                 self.discard()
         finally:
             self.engine.close()
+            if self.lock is not None:
+                self.lock.close()
 
 
 class DuckDBFile(Warehouse):
-    """A warehouse in one DuckDB file."""
+    """A warehouse in one DuckDB file, which only a fresh process ever writes.
 
-    def _stored(self) -> list[str]:
-        """Tables in the file itself (not the scratch tables of this connection)."""
-        rows = self.con.raw_sql(
-            "SELECT table_name FROM duckdb_tables() "
-            "WHERE database_name = current_database() AND NOT temporary"
-        ).fetchall()
-        return [row[0] for row in rows]
+    The engine works in memory and reads the file attached read-only. New tables are staged as
+    Parquet in scratch and :meth:`publish` hands them to :mod:`kotoeval.warehouse.publish` in a
+    new process: DuckDB may copy stray bytes of its memory into the file it writes, and the
+    engine's memory holds identity codes while an ingest runs.
+    """
+
+    ALIAS = "warehouse"
+
+    def __init__(self, path: Path, engine: Engine, memory_limit: str) -> None:
+        super().__init__(path, engine)
+        self.memory_limit = memory_limit
+        self._staged = engine.scratch / "publish"
+        self._attach()
+
+    def _attach(self) -> None:
+        if not self.path.exists():
+            return
+        import duckdb
+
+        try:
+            self.con.raw_sql(f"ATTACH {_literal(str(self.path))} AS {self.ALIAS} (READ_ONLY)")
+        except duckdb.IOException as error:
+            if "lock" in str(error).lower():
+                raise SpecError(
+                    f"{self.path} is being written by another process (an ingest?); "
+                    "wait for it to finish"
+                ) from None
+            raise
+
+    def _attached(self) -> bool:
+        rows = self.con.raw_sql("SELECT database_name FROM duckdb_databases()").fetchall()
+        return (self.ALIAS,) in rows
 
     def tables(self) -> list[str]:  # noqa: D102
-        return sorted(t for t in self._stored() if not t.startswith(PENDING))
+        if not self._attached():
+            return []
+        tables = "SELECT table_name FROM duckdb_tables() WHERE database_name = ?"
+        rows = self.con.raw_sql(tables, parameters=[self.ALIAS]).fetchall()
+        return sorted(row[0] for row in rows)
 
     def table(self, name: str) -> ir.Table:  # noqa: D102
         if not self.has(name):
             raise SpecError(f"the warehouse {self.path} has no table {name!r}")
-        return self.con.table(name)
+        return self.con.table(name, database=self.ALIAS)
 
     def _write(self, name: str, expr: ir.Table) -> None:
-        self.con.raw_sql(f'DROP TABLE IF EXISTS "{PENDING}{name}"')
-        self.con.create_table(PENDING + name, expr)
+        folder = self._staged / name
+        shutil.rmtree(folder, ignore_errors=True)
+        self.engine.write_parquet(expr, folder, compression="snappy")  # read once, soon
 
     def _swap(self, names: list[str]) -> None:
-        sql = ["BEGIN TRANSACTION"]
-        for name in names:
-            sql += [
-                f'DROP TABLE IF EXISTS "{name}"',
-                f'ALTER TABLE "{PENDING}{name}" RENAME TO "{name}"',
-            ]
-        sql.append("COMMIT")
-        for statement in sql:
-            self.con.raw_sql(statement)
-        self.con.raw_sql("CHECKPOINT")
+        manifest = self._staged / "manifest.json"
+        spec = {
+            "warehouse": str(self.path),
+            "tables": {name: str(self._staged / name) for name in names},
+            "memory_limit": self.memory_limit,
+            "spill": str(self.engine.scratch / "spill"),
+            "wait": WAIT_SECONDS,
+        }
+        manifest.write_text(json.dumps(spec), encoding="utf-8")
+        if self._attached():
+            self.con.raw_sql(f"DETACH {self.ALIAS}")
+        command = [sys.executable, "-m", "kotoeval.warehouse.publish", str(manifest)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        if done.returncode != 0:
+            reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise SpecError(f"{self.path} could not be written and is as it was: {reason}")
+        self.discard()
+        self._attach()
 
     def discard(self) -> None:  # noqa: D102
-        for table in self._stored():
-            if table.startswith(PENDING):
-                self.con.raw_sql(f'DROP TABLE "{table}"')
+        shutil.rmtree(self._staged, ignore_errors=True)
         self._pending = []
 
 
@@ -187,21 +236,61 @@ class ParquetDataset(Warehouse):
 
 
 def open_warehouse(
-    path: Path, engine: EngineName = "duckdb", memory_limit: str | None = None
+    path: Path,
+    engine: EngineName = "duckdb",
+    memory_limit: str | None = None,
+    *,
+    writer: bool = False,
 ) -> Warehouse:
     """Open (or create) the warehouse at ``path`` and remove what a killed run left behind.
 
     A path ending in ``.duckdb`` is a DuckDB file; any other path is a Parquet dataset folder.
+    A ``writer`` (an ingest) holds the warehouse's lock until it closes: one writer at a time.
     """
-    scratch = scratch_folder(path)
-    if path.suffix == ".duckdb":
-        warehouse: Warehouse = DuckDBFile(path, connect(engine, scratch, path, memory_limit))
-    else:
-        if path.exists() and not path.is_dir():
-            raise SpecError(
-                f"{path} is a file; a warehouse is a .duckdb file or a folder of Parquet datasets"
-            )
-        path.mkdir(parents=True, exist_ok=True)
-        warehouse = ParquetDataset(path, connect(engine, scratch, None, memory_limit))
+    lock = _writer_lock(path) if writer else None
+    limit = memory_limit or default_memory_limit()
+    try:
+        if path.suffix == ".duckdb":
+            if engine == "spark":
+                raise SpecError(
+                    "the Spark engine keeps its warehouse as a Parquet folder, not a .duckdb file"
+                )
+            con = connect(engine, scratch_folder(path), limit)
+            try:
+                warehouse: Warehouse = DuckDBFile(path, con, limit)
+            except BaseException:
+                con.close()
+                raise
+        else:
+            if path.exists() and not path.is_dir():
+                raise SpecError(
+                    f"{path} is a file; a warehouse is a .duckdb file or a folder of Parquet "
+                    "datasets"
+                )
+            path.mkdir(parents=True, exist_ok=True)
+            warehouse = ParquetDataset(path, connect(engine, scratch_folder(path), limit))
+    except BaseException:
+        if lock is not None:
+            lock.close()
+        raise
+    warehouse.lock = lock
     warehouse.discard()
     return warehouse
+
+
+def _writer_lock(path: Path) -> IO[bytes]:
+    """An exclusive lock on ``.NAME.lock`` beside the warehouse (released when closed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = (path.parent / f".{path.name}.lock").open("ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise SpecError(
+            f"{path} is being written by another ingest; wait for it to finish"
+        ) from None
+    return handle
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,73 @@
+"""The warehouse file: written only by a process that never held what the engine held."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import pytest
+
+from kotoeval.errors import SpecError
+from kotoeval.warehouse import open_warehouse
+
+
+def test_what_the_engine_held_never_reaches_the_warehouse_file(tmp_path: Path) -> None:
+    # DuckDB copies stray bytes of its memory into the unused tails of compressed blocks it
+    # writes (duckdb/duckdb#23382). An engine that writes its own file leaked thousands of
+    # these secrets; the warehouse has a fresh process write it.
+    path = tmp_path / "w.duckdb"
+    wh = open_warehouse(path, writer=True)
+    try:
+        secrets = "'SECRET' || lpad(CAST(i AS VARCHAR), 8, '0')"
+        wh.con.raw_sql(f"CREATE TEMP TABLE s AS SELECT {secrets} AS code FROM range(1000000) t(i)")
+        wh.con.raw_sql("SELECT count(DISTINCT code) FROM s").fetchall()
+        wh.con.raw_sql("DROP TABLE s")
+        pids = wh.con.sql("SELECT md5(CAST(i % 5000 AS VARCHAR)) AS pid FROM range(2000000) t(i)")
+        wh.write("persons", pids)
+        wh.publish()
+        assert wh.table("persons").count().to_pyarrow().as_py() == 2_000_000
+    finally:
+        wh.close()
+    assert path.read_bytes().count(b"SECRET") == 0
+
+
+def test_one_writer_at_a_time_and_readers_see_published_tables(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    writer = open_warehouse(path, writer=True)
+    try:
+        with pytest.raises(SpecError, match="another ingest"):
+            open_warehouse(path, writer=True)
+        writer.write("t", ibis.memtable({"x": [1, 2]}))
+        reader = open_warehouse(path)
+        try:
+            assert reader.tables() == []  # nothing published yet
+        finally:
+            reader.close()
+        writer.publish()
+        assert writer.tables() == ["t"]
+    finally:
+        writer.close()
+    reader = open_warehouse(path)
+    try:
+        assert reader.table("t").x.sum().to_pyarrow().as_py() == 3
+    finally:
+        reader.close()
+    open_warehouse(path, writer=True).close()  # the lock went with the writer
+
+
+def test_a_failed_publication_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    wh = open_warehouse(path, writer=True)
+    try:
+        wh.write("a", ibis.memtable({"x": [1]}))
+        wh.publish()
+        before = path.read_bytes()
+        wh.write("a", ibis.memtable({"x": [2]}))
+        wh.write("b", ibis.memtable({"y": [3]}))
+        for part in (wh.engine.scratch / "publish" / "b").iterdir():
+            part.write_bytes(b"not parquet")  # the second table breaks after the first is in
+        with pytest.raises(SpecError, match="could not be written and is as it was"):
+            wh.publish()
+    finally:
+        wh.close()
+    assert path.read_bytes() == before
