@@ -251,8 +251,14 @@ def _compare_per_value_and_per_row(
 ) -> None:
     con = engine.con
     person = ibis.memtable(
-        {"raw": [ANNA], "pkey": [0], "problem": [None], "sex": [1]},
-        schema={"raw": "string", "pkey": "int64", "problem": "string", "sex": "int64"},
+        {"raw": [ANNA], "pkey": [0], "pid": ["p0"], "problem": [None], "sex": [1]},
+        schema={
+            "raw": "string",
+            "pkey": "int64",
+            "pid": "string",
+            "problem": "string",
+            "sex": "int64",
+        },
     )
     cases = {
         "service_plans": {

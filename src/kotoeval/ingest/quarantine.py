@@ -40,7 +40,6 @@ def quarantine_rows(
     checked: ir.Table,
     rejected: ir.Table,
     source: Source,
-    maps: dict[str, ir.Table],
 ) -> ir.Table:
     """Quarantine rows of one register, in the shape of :data:`QUARANTINE`.
 
@@ -49,20 +48,15 @@ def quarantine_rows(
     A value is shown as delivered where the row broke a row rule, else as it was read.
     """
     rows = rejected.join(checked.drop("_check"), ["_part", "_row"])
-    person = maps["person"]
-    right = person.select(_pkey=person.pkey, pid=person.pid)
-    rows = rows.left_join(right, rows.pkey == right._pkey)
     shown: dict[str, ir.StringValue] = {"hetu": rows.pid}
+    values = [c for c in reg.columns if c.pseudonym is None]  # the order of ``_delivered``
     for c in reg.columns:
         if c.pseudonym in ("employer", "family"):
-            mapped = maps[c.pseudonym]
-            right = mapped.select(_key=mapped.pkey, **{f"_{c.name}_pid": mapped.pid})
-            rows = rows.left_join(right, rows[c.name] == right._key)
             shown[c.name] = rows[f"_{c.name}_pid"]
         elif c.pseudonym is None:
             read = rows[c.name]
             as_read = read.strftime("%Y-%m") if c.type == "month" else read.cast("string")
-            shown[c.name] = rows[f"_raw_{c.name}"].fill_null(as_read)
+            shown[c.name] = rows._delivered[values.index(c)].fill_null(as_read)
     record = ibis.literal("")
     for i, c in enumerate(reg.columns):
         label = "pid" if c.name == "hetu" else c.name

@@ -38,12 +38,18 @@ from kotoeval.ingest.quarantine import quarantine_rows
 from kotoeval.ingest.reconcile import LOADS, IngestReport, RegisterLoad, load_row
 from kotoeval.ingest.stage import stage, unstage
 from kotoeval.ingest.validate import (
+    PLACE,
+    Checked,
     checked_rows,
     differing_column,
     duplicates,
+    key_columns,
     key_counts,
+    narrow_columns,
     overlapping,
     person_codes,
+    rejected_rows,
+    repeated_keys,
     value_checks,
 )
 from kotoeval.registers import REGISTERS, Register
@@ -167,34 +173,43 @@ class _Run:
         }
         self.notify(name, "validating")
         values = value_checks(self.engine, reg, staged, source.decimal)
-        checked = checked_rows(reg, staged, links, values, source.decimal)
-        rows = self.engine.materialise(f"checked_{name}", checked.rows)
-        unstage(self.engine, source)
-        valid = rows.filter(rows._check.isnull())
-        rejected = self._cross_row(reg, rows)
+
+        def checked(rows: ir.Table) -> Checked:
+            return checked_rows(reg, rows, links, values, source.decimal)
+
+        every = checked(staged)
+        # The rules are applied to every row once, and only what the later steps need of each
+        # row is kept: its place, its person, its key and periods, and its first broken rule.
+        # Whole rows are drawn from the staged copy again for the few that are rejected and
+        # for the rest as they are written.
+        verdicts = self.engine.materialise(
+            f"verdicts_{name}", every.rows.select(*narrow_columns(reg))
+        )
+        failed = verdicts.filter(verdicts._check.notnull())
+        rule, column = every.rule_and_column(failed._check)
+        rejected = ibis.union(
+            failed.select("_part", "_row", _rule=rule, _column=column),
+            self._cross_row(reg, verdicts, staged, checked),
+        )
+        valid = verdicts.filter(verdicts._check.isnull())
         if name == "population":
             # Everyone with a valid identity code in the population register is a resident,
             # whether or not their row passed the other rules.
-            bad_code = [i for i, (_, column) in enumerate(checked.labels) if column == "hetu"]
-            residents = rows.filter(~rows._check.isin(bad_code).fill_null(False))
+            bad_code = [i for i, (_, column) in enumerate(every.labels) if column == "hetu"]
+            residents = verdicts.filter(~verdicts._check.isin(bad_code).fill_null(False))
             self.residents = self.engine.materialise(
                 "residents", residents.select("pkey").distinct()
             )
         elif reg.requires_resident:
             rejected = ibis.union(rejected, self._unlinked(reg, valid, rejected))
-        failed = rows.filter(rows._check.notnull())
-        rule, column = checked.rule_and_column(failed._check)
-        rejected = self.engine.materialise(
-            f"rejected_{name}",
-            ibis.union(failed.select("_part", "_row", _rule=rule, _column=column), rejected),
-        )
-        loaded = valid.anti_join(rejected, ["_part", "_row"])
+        rejected = self.engine.materialise(f"rejected_{name}", rejected)
         self.notify(name, "writing")
-        self.wh.write(name, self._output(reg, loaded))
+        self.wh.write(name, self._output(reg, checked(staged.anti_join(rejected, PLACE)).rows))
         quarantined = self.engine.materialise(
             f"quarantine_{name}",
-            quarantine_rows(reg, rows, rejected, source, self.maps),
+            quarantine_rows(reg, checked(staged.semi_join(rejected, PLACE)).rows, rejected, source),
         )
+        unstage(self.engine, source)
         self.quarantine.append(quarantined)
         by_rule = {
             row["rule"]: int(row["n"])
@@ -203,9 +218,9 @@ class _Run:
             .to_pyarrow()
             .to_pylist()
         }
-        loaded_rows, persons, linked = self._counted(loaded)
-        self.engine.drop(f"checked_{name}")
-        self.engine.drop(f"rejected_{name}")
+        loaded_rows, persons, linked = self._counted(valid.anti_join(rejected, PLACE))
+        for scratch in ("verdicts", "repeated", "suspects", "rejected"):
+            self.engine.drop(f"{scratch}_{name}")
         duplicates = by_rule.get("duplicate_row", 0)
         load = RegisterLoad(
             register=name,
@@ -229,7 +244,7 @@ class _Run:
         return load
 
     def _links(self, register: str, column: str, purpose: str, staged: ir.Table) -> ir.Table:
-        """Distinct delivered values of ``column`` → their key in the map of ``purpose``.
+        """Distinct delivered values of ``column`` → their key and pseudonym (map of ``purpose``).
 
         Values not met before in this run are pseudonymised (in Python: the key never enters
         the engine) and added to the map.
@@ -253,23 +268,37 @@ class _Run:
             self.sizes[purpose] += len(codes)
             self.maps[purpose] = self.engine.append_arrow(f"map_{purpose}", table)
         mapped = self.maps[purpose]
-        wanted = ["pkey", "problem", "sex"] if purpose == "person" else ["pkey"]
+        wanted = ["pkey", "pid", "problem", "sex"] if purpose == "person" else ["pkey", "pid"]
         links = coded.left_join(mapped, "code").select("raw", *wanted)
         return self.engine.materialise(f"links_{register}_{column}", links)
 
-    def _cross_row(self, reg: Register, rows: ir.Table) -> ir.Table:
+    def _cross_row(
+        self,
+        reg: Register,
+        verdicts: ir.Table,
+        staged: ir.Table,
+        checked: Callable[[ir.Table], Checked],
+    ) -> ir.Table:
         """Rows rejected by the cross-row rules: ``_part``, ``_row``, ``_rule``, ``_column``.
 
-        ``rows`` are the checked rows; the rules look at those that passed the row rules. Only
-        rows whose key occurs more than once can be duplicates or conflicts; they are found by
-        one aggregation and examined on their own, a small table.
+        ``verdicts`` are the narrow verdicts of every row; the rules look at those that passed
+        the row rules. Only rows whose key occurs more than once can be duplicates or
+        conflicts: they are found on the verdicts by one aggregation, and their whole rows are
+        drawn from ``staged`` and examined on their own, a small table.
         """
-        valid = rows.filter(rows._check.isnull())
-        key = ["pkey" if c == "hetu" else c for c in reg.key]
+        valid = verdicts.filter(verdicts._check.isnull())
+        key = key_columns(reg)
         values = ["pkey" if c.name == "hetu" else c.name for c in reg.columns]
-        suspects = self.engine.materialise(f"suspects_{reg.name}", _repeated_keys(rows, key))
+        # Computed on its own: joined as it stands, the engine may misjudge its size and build
+        # its hash table on the whole staged register instead.
+        repeated = self.engine.materialise(
+            f"repeated_{reg.name}", repeated_keys(verdicts, key).select(*PLACE)
+        )
+        suspects = self.engine.materialise(
+            f"suspects_{reg.name}", checked(staged.semi_join(repeated, PLACE)).rows
+        )
         suspects = duplicates(suspects, values)
-        rejected = [_rejected(suspects.filter(suspects._copy > 0), "duplicate_row", None)]
+        rejected = [rejected_rows(suspects.filter(suspects._copy > 0), "duplicate_row", None)]
         unique = key_counts(suspects.filter(suspects._copy == 0), key)
         conflicts = unique.filter(unique._same_key > 1)
         others = [c for c in values if c not in key]
@@ -283,17 +312,17 @@ class _Run:
         )
         if reg.non_overlapping:
             start, end = reg.periods[0]
-            rest = valid.anti_join(ibis.union(*rejected), ["_part", "_row"])
+            rest = valid.anti_join(ibis.union(*rejected), PLACE)
             rest = rest.mutate(_overlap=overlapping(rest, "pkey", start, end))
             rest = rest.filter(rest._overlap)  # a column first: Spark cannot filter on a window
-            rejected.append(_rejected(rest, "overlapping_period", start))
+            rejected.append(rejected_rows(rest, "overlapping_period", start))
         return ibis.union(*rejected)
 
     def _unlinked(self, reg: Register, valid: ir.Table, rejected: ir.Table) -> ir.Table:
         """Rows of persons who are not in the population register."""
         residents = self._resident_keys(reg.name)
-        orphans = valid.anti_join(rejected, ["_part", "_row"]).anti_join(residents, "pkey")
-        return _rejected(orphans, "unlinked", "hetu")
+        orphans = valid.anti_join(rejected, PLACE).anti_join(residents, "pkey")
+        return rejected_rows(orphans, "unlinked", "hetu")
 
     def _resident_keys(self, register: str) -> ir.Table:
         if self.residents is None:
@@ -324,21 +353,13 @@ class _Run:
 
     def _output(self, reg: Register, loaded: ir.Table) -> ir.Table:
         """Loaded rows as stored: pseudonyms in place of identifiers, contract types."""
-        person = self.maps["person"].select(pkey="pkey", pid="pid")
-        rows = loaded.left_join(person, "pkey")
-        columns: dict[str, ir.Value] = {"pid": rows.pid}
-        for c in reg.columns:
-            if c.pseudonym in ("employer", "family"):
-                mapped = self.maps[c.pseudonym]
-                rows = rows.left_join(
-                    mapped.select(**{c.name: mapped.pkey, f"_{c.name}_pid": mapped.pid}), c.name
-                )
+        columns: dict[str, ir.Value] = {"pid": loaded.pid}
         for c in reg.columns:
             if c.pseudonym is None:
-                columns[c.name] = rows[c.name]
+                columns[c.name] = loaded[c.name]
             elif c.pseudonym != "person":
-                columns[c.name] = rows[f"_{c.name}_pid"]
-        return rows.select(**columns)
+                columns[c.name] = loaded[f"_{c.name}_pid"]
+        return loaded.select(**columns)
 
     def finish(self, loads: list[RegisterLoad]) -> None:
         """Write the tables that span registers: persons, quarantine and loads."""
@@ -374,27 +395,3 @@ def _map(purpose: str, key: bytes, codes: list[str], first: int) -> pa.Table:
     if purpose == "person":
         return person_map(key, codes, first)
     return identifier_map(key, codes, first)
-
-
-def _repeated_keys(rows: ir.Table, key: list[str]) -> ir.Table:
-    """Rows that passed the row rules and whose key's hash occurs more than once.
-
-    Counting one hash per row is cheaper than grouping by the key's columns; a collision only
-    adds rows to the suspects, which are then compared on the key itself. The count reads
-    ``rows`` on its own (not through the filtered table the result is drawn from), so that the
-    engine does not hold a second copy of the whole register for the two uses.
-    """
-
-    def hashed(table: ir.Table) -> ir.IntegerValue:
-        return ibis.struct({c: table[c] for c in key}).hash()
-
-    counted = rows.select(_h=hashed(rows), _check=rows._check).filter(ibis._._check.isnull())
-    repeated = counted.group_by("_h").agg(_n=ibis._.count()).filter(ibis._._n > 1)
-    valid = rows.filter(rows._check.isnull())
-    return valid.filter(hashed(valid).isin(repeated._h))
-
-
-def _rejected(rows: ir.Table, rule: str, column: str | None) -> ir.Table:
-    return rows.select(
-        "_part", "_row", _rule=ibis.literal(rule, "string"), _column=ibis.literal(column, "string")
-    )

@@ -1,4 +1,4 @@
-"""Staging: a delivered register as a scratch table of text, each row with its file and row.
+"""Staging: a delivered register as a scratch Parquet copy of text, each row with its file and row.
 
 Every dialect ends here in one shape: ``_part`` (index of the file in ``Source.files``),
 ``_row`` (1-based data row of that file; a CSV line is the row plus one, for the header) and
@@ -6,21 +6,25 @@ the contract's columns as text with surrounding spaces removed, empty values as 
 outside the contract are left out. Validation then works on one shape whatever the delivery
 looked like.
 
+The copy is on disk, not in memory: ingest reads it several times (identifier values, the
+rules, the rows to load, the rows to quarantine), and a national register held in memory as
+text would spill tens of gigabytes. Parquet also reads back far faster than CSV parses.
+
 The SQL here is composed from file paths and header names, each escaped as a literal or quoted
 as an identifier; no value of the data ever enters it.
 
-DuckDB reads CSV itself (in parallel, keeping file order, so a row's position is its number);
-Spark gets a Parquet copy written by pyarrow, with the row numbers as a column.
+DuckDB writes the copy itself (in parallel, keeping file order, so a row's position in the copy
+is its row number); Spark's copy is written by pyarrow, with the row numbers as a column.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,68 +42,66 @@ _BATCH_ROWS = 1 << 20
 
 def stage(engine: Engine, source: Source) -> ir.Table:
     """The register of ``source`` as a scratch table of text with ``_part`` and ``_row``."""
-    name = source.register.name
-    if engine.name == "duckdb":
-        parts = [_stage_duckdb(engine, source, path, i) for i, path in enumerate(source.files)]
-        staged = parts[0] if len(parts) == 1 else ibis.union(*parts)
-        return (
-            staged if source.format == "csv" else engine.materialise(_staged_table(source), staged)
-        )
-    folder = engine.scratch / f"stage-{name}"
+    folder = _folder(engine, source)
     folder.mkdir()
     for i, path in enumerate(source.files):
-        _write_text_parquet(source, path, i, folder / f"part-{i:05d}.parquet")
-    return engine.con.read_parquet(str(folder), table_name=_staged_table(source))
+        out = folder / f"part-{i:05d}.parquet"
+        if engine.name == "duckdb":
+            _copy_duckdb(engine, source, path, i, out)
+        else:
+            _write_text_parquet(source, path, i, out)
+    if engine.name == "duckdb":
+        columns = ", ".join(_quote(c) for c in _columns(source))
+        return engine.con.sql(
+            f"SELECT _part, CAST(file_row_number + 1 AS BIGINT) AS _row, {columns} "
+            f"FROM read_parquet({_literal(str(folder / '*.parquet'))}, file_row_number = true)"
+        )
+    return engine.con.read_parquet(str(folder), table_name=f"stage_{source.register.name}")
 
 
 def unstage(engine: Engine, source: Source) -> None:
-    """Free the scratch copies :func:`stage` made of a register's files."""
-    for index in range(len(source.files)):
-        engine.drop(_raw_table(source, index))
-    engine.drop(_staged_table(source))
+    """Remove the scratch copy :func:`stage` made of a register's files."""
+    shutil.rmtree(_folder(engine, source), ignore_errors=True)
+    for path in engine.scratch.glob(f"utf8-{source.register.name}-*"):
+        path.unlink()
 
 
-def _staged_table(source: Source) -> str:
-    return f"stage_{source.register.name}"
-
-
-def _raw_table(source: Source, index: int) -> str:
-    return f"raw_{source.register.name}_{index}"
+def _folder(engine: Engine, source: Source) -> Path:
+    return engine.scratch / f"stage-{source.register.name}"
 
 
 def _columns(source: Source) -> list[str]:
     return list(source.register.column_names)
 
 
-def _stage_duckdb(engine: Engine, source: Source, path: Path, index: int) -> ir.Table:
-    con = engine.con
+def _copy_duckdb(engine: Engine, source: Source, path: Path, index: int, out: Path) -> None:
+    """Copy one file, trimmed, to Parquet in the file's row order (``_row`` is the position)."""
     columns = _columns(source)
     if source.format == "parquet":
         text = ", ".join(
             f"{_trimmed_sql(f'CAST({_quote(c)} AS VARCHAR)')} AS {_quote(c)}" for c in columns
         )
-        return con.sql(
-            f"SELECT CAST({index} AS INTEGER) AS _part, "
-            f"CAST(file_row_number + 1 AS BIGINT) AS _row, {text} "
-            f"FROM read_parquet({_literal(str(path))}, file_row_number = true)"
+        read = f"read_parquet({_literal(str(path))})"
+    else:
+        text = ", ".join(f"{_trimmed_sql(_quote(c))} AS {_quote(c)}" for c in columns)
+        declared = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in source.columns)
+        read = (
+            f"read_csv({_literal(str(_utf8(engine, source, path)))}, header = true, "
+            f"auto_detect = false, delim = {_literal(source.delimiter)}, quote = '\"', "
+            f"escape = '\"', columns = {{{declared}}}, strict_mode = true, "
+            "null_padding = false, nullstr = '')"
         )
-    readable = _utf8(engine, source, path)
-    table = _raw_table(source, index)
-    declared = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in source.columns)
     try:
-        con.raw_sql(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv("
-            f"{_literal(str(readable))}, header = true, auto_detect = false, "
-            f"delim = {_literal(source.delimiter)}, quote = '\"', escape = '\"', "
-            f"columns = {{{declared}}}, strict_mode = true, null_padding = false, nullstr = '')"
+        engine.con.raw_sql(
+            f"COPY (SELECT CAST({index} AS INTEGER) AS _part, {text} FROM {read}) "
+            f"TO {_literal(str(out))} (FORMAT parquet)"
         )
     except Exception as error:  # duckdb.Error; its text may quote the row, so only keep the line
+        if source.format == "parquet":
+            raise DeliveryError(
+                f"{path} cannot be read as Parquet; export the register again"
+            ) from None
         raise DeliveryError(_unreadable(path, str(error))) from None
-    kept = ", ".join(f"{_trimmed_sql(_quote(c))} AS {_quote(c)}" for c in columns)
-    return con.sql(
-        f"SELECT CAST({index} AS INTEGER) AS _part, CAST(rowid + 1 AS BIGINT) AS _row, {kept} "
-        f"FROM {table}"
-    )
 
 
 def _quote(column: str) -> str:

@@ -210,9 +210,12 @@ class Checked:
     """Rows after the row rules, and what each value of their ``_check`` column means."""
 
     rows: ir.Table
-    """``_part``, ``_row``, ``pkey``, employer and family keys, the other columns in their
-    contract types, the delivered text of those columns as ``_raw_<column>`` (only on rows that
-    failed, for the quarantine), and ``_check``: the index of the first check failed, or null."""
+    """``_part``, ``_row``, ``pkey`` and ``pid`` of the person, employer and family keys (by the
+    column's name) and pseudonyms (``_<column>_pid``), the other columns in their contract
+    types, ``_check``: the index of the first check failed, or null, and ``_delivered``: on rows
+    that failed, the delivered text of those other columns (a list, in contract order) for the
+    quarantine. One list, null where a row passed, costs what one column of text costs, not
+    one per value column (population has twelve)."""
     labels: tuple[tuple[str, str], ...]
     """(rule, column) of every check, by index."""
 
@@ -233,19 +236,23 @@ def checked_rows(
     """Staged rows with identifiers replaced by their keys, typed, and their first rule broken.
 
     ``links`` maps each identifier column to its distinct delivered values (``raw``) and their
-    ``pkey`` in the run's pseudonym map; the identity code's also carries ``problem`` and ``sex``.
+    ``pkey`` and ``pid`` in the run's pseudonym map; the identity code's also carries ``problem``
+    and ``sex``.
     ``values`` are the tables of :func:`value_checks` (empty: every rule is checked per row). A
     row's ``_check`` is the first rule broken: columns are tried in contract order, so it is the
     first non-null of the columns' own first failures.
     """
     person = links["hetu"]
     right = person.select(
-        _raw=person.raw, pkey=person.pkey, problem=person.problem, hetu_sex=person.sex
-    )
+        _raw=person.raw, pkey=person.pkey, pid=person.pid, problem=person.problem,
+        hetu_sex=person.sex,
+    )  # fmt: skip
     rows = staged.left_join(right, staged.hetu == right._raw).drop("_raw")
     for name, link in links.items():
         if name != "hetu":
-            right = link.select(_raw=link.raw, **{f"_{name}_key": link.pkey})
+            right = link.select(
+                _raw=link.raw, **{f"_{name}_key": link.pkey, f"_{name}_pid": link.pid}
+            )
             rows = rows.left_join(right, rows[name] == right._raw).drop("_raw")
     for name, table in values.items():
         right = table.select(
@@ -274,20 +281,60 @@ def checked_rows(
     firsts.append(_first_broken(cross, len(labels)))
     labels += [(c.rule, c.column) for c in cross]
     rows = rows.mutate(_check=ibis.coalesce(*firsts))
-    failed = rows._check.notnull()
+    delivered = ibis.array([rows[c.name] for c in value_columns])
+    others = [name for name in links if name != "hetu"]
     out = rows.select(
         "_part",
         "_row",
         "pkey",
-        *[rows[f"_{name}_key"].name(name) for name in links if name != "hetu"],
+        "pid",
+        *[rows[f"_{name}_key"].name(name) for name in others],
+        *[f"_{name}_pid" for name in others],
         *[value[c.name].name(c.name) for c in value_columns],
-        *[
-            ibis.ifelse(failed, rows[c.name], ibis.null("string")).name(f"_raw_{c.name}")
-            for c in value_columns
-        ],
         "_check",
+        _delivered=ibis.ifelse(rows._check.notnull(), delivered, ibis.null(delivered.type())),
     )
     return Checked(out, tuple(labels))
+
+
+#: A row's place in the delivery: the file and the row in it.
+PLACE = ["_part", "_row"]
+
+
+def key_columns(reg: Register) -> list[str]:
+    """The register's key as columns of the checked rows (the person's key for ``hetu``)."""
+    return ["pkey" if c == "hetu" else c for c in reg.key]
+
+
+def narrow_columns(reg: Register) -> list[str]:
+    """What the verdicts keep of each row: place, person, key, periods, first broken rule."""
+    periods = [c for period in reg.periods[:1] for c in period] if reg.non_overlapping else []
+    return list(dict.fromkeys([*PLACE, "pkey", *key_columns(reg), *periods, "_check"]))
+
+
+def repeated_keys(rows: ir.Table, key: list[str]) -> ir.Table:
+    """Rows that passed the row rules and whose key's hash occurs more than once.
+
+    Counting one hash per row is cheaper than grouping by the key's columns; a collision only
+    adds rows to the suspects, which are then compared on the key itself. The count reads
+    ``rows`` on its own (not through the filtered table the result is drawn from), so that the
+    engine does not hold a second copy of the whole register for the two uses.
+    """
+
+    def hashed(table: ir.Table) -> ir.IntegerValue:
+        return ibis.struct({c: table[c] for c in key}).hash()
+
+    counted = rows.select(_h=hashed(rows), _check=rows._check).filter(ibis._._check.isnull())
+    repeated = counted.group_by("_h").agg(_n=ibis._.count()).filter(ibis._._n > 1)
+    valid = rows.filter(rows._check.isnull())
+    return valid.filter(hashed(valid).isin(repeated._h))
+
+
+def rejected_rows(rows: ir.Table, rule: str, column: str | None) -> ir.Table:
+    """``rows`` as rejections: their place in the delivery, the rule and the column."""
+    return rows.select(
+        *PLACE, _rule=ibis.literal(rule, "string"), _column=ibis.literal(column, "string")
+    )
 
 
 def duplicates(rows: ir.Table, columns: list[str]) -> ir.Table:
