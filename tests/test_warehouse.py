@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import ibis
@@ -71,3 +73,22 @@ def test_a_failed_publication_leaves_the_file_as_it_was(tmp_path: Path) -> None:
     finally:
         wh.close()
     assert path.read_bytes() == before
+
+
+def test_publication_waits_for_a_reader_to_close(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    writer = open_warehouse(path, writer=True)
+    try:
+        writer.write("t", ibis.memtable({"x": [1]}))
+        writer.publish()
+        writer.write("t", ibis.memtable({"x": [2]}))
+        reader = open_warehouse(path)  # a study, say, holding the file open
+        closing = threading.Timer(2.0, reader.close)
+        closing.start()
+        started = time.monotonic()
+        writer.publish()
+        closing.join()
+        assert time.monotonic() - started >= 2.0
+        assert writer.table("t").x.sum().to_pyarrow().as_py() == 2
+    finally:
+        writer.close()
