@@ -29,7 +29,7 @@ def publish(
     try:
         con.execute("BEGIN TRANSACTION")
         for name, folder in tables.items():
-            files = _literal(str(folder / "*.parquet"))  # names are kotoeval's own tables
+            files = sql_text(str(folder / "*.parquet"))  # names are kotoeval's own tables
             con.execute(f'CREATE OR REPLACE TABLE "{name}" AS FROM read_parquet({files})')  # noqa: S608
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
@@ -61,7 +61,8 @@ def _open(warehouse: Path, memory_limit: str, spill: Path, wait: float) -> Any:
             time.sleep(1.0)
 
 
-def _literal(text: str) -> str:
+def sql_text(text: str) -> str:
+    """``text`` as an SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 

@@ -35,7 +35,7 @@ from kotoeval.warehouse.engine import (
     default_memory_limit,
     scratch_folder,
 )
-from kotoeval.warehouse.publish import WAIT_SECONDS
+from kotoeval.warehouse.publish import WAIT_SECONDS, sql_text
 
 CATALOG = "catalog.json"
 
@@ -123,7 +123,7 @@ class DuckDBFile(Warehouse):
         import duckdb
 
         try:
-            self.con.raw_sql(f"ATTACH {_literal(str(self.path))} AS {self.ALIAS} (READ_ONLY)")
+            self.con.raw_sql(f"ATTACH {sql_text(str(self.path))} AS {self.ALIAS} (READ_ONLY)")
         except duckdb.IOException as error:
             if "lock" in str(error).lower():
                 raise SpecError(
@@ -290,7 +290,3 @@ def _writer_lock(path: Path) -> IO[bytes]:
             f"{path} is being written by another ingest; wait for it to finish"
         ) from None
     return handle
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
