@@ -16,7 +16,7 @@ help:
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade -c $(CONSTRAINTS) pip hatchling editables
+	$(BIN)/python -m pip install --quiet --upgrade -c $(CONSTRAINTS) pip hatchling editables wheel
 	$(BIN)/python -m pip install --quiet --no-build-isolation -c $(CONSTRAINTS) -e ".[dev]"
 	touch $(STAMP)
 
@@ -59,7 +59,7 @@ bench: $(STAMP)
 
 lock:
 	rm -rf /tmp/kotoeval-lock && $(PYTHON) -m venv /tmp/kotoeval-lock
-	/tmp/kotoeval-lock/bin/python -m pip install --quiet --upgrade pip hatchling editables
+	/tmp/kotoeval-lock/bin/python -m pip install --quiet --upgrade pip hatchling editables wheel
 	/tmp/kotoeval-lock/bin/python -m pip install --quiet --no-build-isolation -e ".[dev]"
 	/tmp/kotoeval-lock/bin/python -m pip freeze --exclude-editable --all > $(CONSTRAINTS)
 
