@@ -47,32 +47,39 @@ class Engine:
         self.name = name
         self.con = con
         self.scratch = scratch
+        self._files: dict[str, Path] = {}
 
     def materialise(self, name: str, expr: ir.Table) -> ir.Table:
-        """Compute ``expr`` once and keep it as a scratch table."""
-        if self.name == "duckdb":
-            self.drop(name)
-            return self.con.create_table(name, expr, temp=True)
+        """Compute ``expr`` once and keep it as a scratch table: a Parquet file in scratch.
+
+        On disk and compressed, not in the engine's memory: a national register's intermediate
+        tables, held uncompressed as DuckDB holds tables in memory, would spill tens of
+        gigabytes (about 40 bytes a row for the verdicts of 477 million earnings rows).
+        """
+        self.drop(name)
         path = self.scratch / f"{name}-{uuid.uuid4().hex[:8]}"
+        self._files[name] = path
         self.con.to_parquet(expr, path)
         return self.con.read_parquet(str(path), table_name=name)
 
     def append_arrow(self, name: str, table: pa.Table) -> ir.Table:
         """Add ``table``'s rows to the scratch table ``name`` (created by the first call)."""
-        if self.name == "duckdb":
-            if name in self.con.list_tables():
-                self.con.insert(name, table)
-                return self.con.table(name)
-            return self.con.create_table(name, table, temp=True)
-        folder = self.scratch / name
+        folder = self._files.setdefault(name, self.scratch / name)
         folder.mkdir(exist_ok=True)
         pq.write_table(table, folder / f"part-{len(list(folder.iterdir())):05d}.parquet")
+        # A new view each time, over every part written so far.
         return self.con.read_parquet(str(folder), table_name=f"{name}_{uuid.uuid4().hex[:6]}")
 
     def drop(self, name: str) -> None:
-        """Free a scratch table made by :meth:`materialise` (DuckDB keeps them in memory)."""
-        if self.name == "duckdb":
-            self.con.raw_sql(f'DROP TABLE IF EXISTS temp."{name}"')
+        """Remove a scratch table made by :meth:`materialise` or :meth:`append_arrow`."""
+        path = self._files.pop(name, None)
+        if path is None:
+            return
+        self.con.drop_view(name, force=True)
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
     def write_parquet(self, expr: ir.Table, folder: Path, compression: str = "zstd") -> None:
         """Write ``expr`` as a Parquet dataset (a folder of part files)."""
