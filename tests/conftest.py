@@ -5,12 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from kotoeval.ingest.keys import generate_key
 from kotoeval.synth import WorldSummary, generate
 from tests.helpers import Studied, run_studies
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# No time limit per example: speed is measured by the benchmarks, and a busy machine would
+# otherwise fail a property that holds.
+settings.register_profile("kotoeval", deadline=None)
+settings.load_profile("kotoeval")
 
 
 @pytest.fixture(scope="session")

@@ -213,7 +213,7 @@ def test_a_killed_ingest_leaves_the_earlier_warehouse_readable_and_unchanged(
     command += ["--warehouse", str(warehouse), "--key", str(key)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # generous: a busy machine is slow
         while not (log.exists() and "benefits: " in log.read_text()):  # earlier ones written
             assert process.poll() is None, "the ingest ended before it could be killed"
             assert time.monotonic() < deadline, "the ingest never reached the benefits register"
