@@ -114,7 +114,7 @@ def _worlds(draw: st.DrawFn) -> tuple[dict[tuple[str, str, str], int], int]:
     return dict(zip(cells, counts, strict=True)), draw(st.sampled_from([3, 5]))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(_worlds())
 def test_no_small_cell_can_be_recomputed_from_the_released_tables(
     world: tuple[dict[tuple[str, str, str], int], int],

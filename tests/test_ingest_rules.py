@@ -163,7 +163,7 @@ def test_the_finnish_spreadsheet_dialect_reads_decimal_commas(tmp_path: Path, ke
 raw_codes = st.text(alphabet="0123456789-+ABCDEFUVWXY abcdef", min_size=0, max_size=14)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(raw_codes, min_size=1, max_size=40))
 def test_the_engine_compacts_codes_as_stdnum_does(values: list[str]) -> None:
     table = ibis.memtable({"raw": values})
@@ -172,7 +172,7 @@ def test_the_engine_compacts_codes_as_stdnum_does(values: list[str]) -> None:
     assert compacted.column("code").to_pylist() == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(raw_codes.map(stdnum_hetu.compact).filter(bool), min_size=1, max_size=40))
 def test_the_map_classifies_codes_as_stdnum_does(codes: list[str]) -> None:
     mapped = person_map(bytes(32), codes).to_pylist()

@@ -10,7 +10,7 @@ import ibis
 import pytest
 
 from kotoeval.errors import SpecError
-from kotoeval.warehouse import open_warehouse
+from kotoeval.warehouse import EngineName, open_warehouse
 
 
 def test_what_the_engine_held_never_reaches_the_warehouse_file(tmp_path: Path) -> None:
@@ -92,3 +92,32 @@ def test_publication_waits_for_a_reader_to_close(tmp_path: Path) -> None:
         assert writer.table("t").x.sum().to_pyarrow().as_py() == 2
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_scratch_tables_live_on_disk_and_are_removed_when_dropped(
+    tmp_path: Path, engine: EngineName
+) -> None:
+    # DuckDB keeps in-memory tables uncompressed: national intermediates held that way spilled
+    # tens of gigabytes. Scratch tables are compressed files in the scratch folder instead.
+    path = tmp_path / ("w.duckdb" if engine == "duckdb" else "w")
+    wh = open_warehouse(path, engine)
+    try:
+        rows = ibis.memtable({"pkey": list(range(200_000)), "rule": [None, 3] * 100_000})
+        table = wh.engine.materialise("verdicts", rows)
+        more = wh.engine.append_arrow("map", rows.to_pyarrow())
+        more = wh.engine.append_arrow("map", rows.to_pyarrow())
+        assert table.filter(table.rule.notnull()).count().to_pyarrow().as_py() == 100_000
+        assert more.count().to_pyarrow().as_py() == 400_000
+        files = {p.name.split("-")[0] for p in wh.engine.scratch.iterdir()}
+        assert {"verdicts", "map"} <= files
+        if engine == "duckdb":
+            held = wh.con.raw_sql(
+                "SELECT sum(memory_usage_bytes) FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'"
+            ).fetchall()[0][0]
+            assert held < 1_000_000
+        wh.engine.drop("verdicts")
+        wh.engine.drop("map")
+        assert not [p for p in wh.engine.scratch.iterdir() if p.name != "spill"]
+    finally:
+        wh.close()
