@@ -146,7 +146,7 @@ def _duckdb(scratch: Path, memory_limit: str | None) -> BaseBackend:
     config: dict[str, Any] = {
         "memory_limit": memory_limit or default_memory_limit(),
         "temp_directory": str(scratch / "spill"),
-        "preserve_insertion_order": True,  # staged rows keep their file order (row numbers)
+        "preserve_insertion_order": True,  # rows come back in the order they were written
     }
     con = ibis.duckdb.connect(":memory:", **config)
     con.raw_sql("SET enable_progress_bar = false")  # kotoeval shows its own progress
