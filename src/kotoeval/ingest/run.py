@@ -342,14 +342,15 @@ class _Run:
 
         The rows are counted, not inferred, so that the reconciliation is a real check.
         """
-        counts = loaded.aggregate(rows=loaded.count(), persons=loaded.pkey.nunique())
-        row = counts.to_pyarrow().to_pylist()[0]
-        if self.residents is None:
-            return int(row["rows"]), int(row["persons"]), None
-        residents = self._resident_keys("population")
-        keys = loaded.select("pkey").distinct()
-        linked = int(keys.semi_join(residents, "pkey").count().to_pyarrow().as_py())
-        return int(row["rows"]), int(row["persons"]), linked
+        # One pass over the rows: their count per person, then the persons' totals.
+        persons = loaded.group_by("pkey").agg(_rows=ibis._.count())
+        totals = {"rows": persons._rows.sum(), "persons": persons.count()}
+        if self.residents is not None:
+            residents = self._resident_keys("population")
+            totals["linked"] = persons.pkey.isin(residents.pkey).sum()
+        row = persons.aggregate(**totals).to_pyarrow().to_pylist()[0]
+        linked = None if self.residents is None else int(row["linked"] or 0)
+        return int(row["rows"] or 0), int(row["persons"]), linked
 
     def _output(self, reg: Register, loaded: ir.Table) -> ir.Table:
         """Loaded rows as stored: pseudonyms in place of identifiers, contract types."""
