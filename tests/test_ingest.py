@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from kotoeval.errors import DeliveryError, KeyFileError
+from kotoeval.ingest.delivery import ENCODING_SAMPLE
 from kotoeval.ingest.keys import generate_key
 from kotoeval.ingest.quarantine import HETU_LIKE
 from kotoeval.ingest.reconcile import IngestReport
@@ -180,6 +181,19 @@ def test_a_partial_delivery_replaces_only_its_registers(
     assert query(warehouse, others) == earlier_others
 
 
+def test_a_register_delivered_empty_loads_no_rows(
+    tiny_defects: WorldSummary, key: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    header = (tiny_defects.out / "education.csv").read_text().splitlines(keepends=True)[0]
+    (partial / "education.csv").write_text(header)
+    (load,) = ingest(partial, warehouse, key).loads
+    assert (load.rows_in, load.loaded, load.quarantined, load.persons) == (0, 0, 0, 0)
+    assert load.reconciles and load.linked == 0
+    assert query(warehouse, "SELECT count(*) FROM education")[0][0] == 0
+
+
 def _table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent hash of the contents of every published table."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -201,6 +215,22 @@ def test_a_broken_file_fails_clearly_and_leaves_the_warehouse(
     with pytest.raises(DeliveryError, match=r"benefits.csv: line \d+") as caught:
         ingest(delivery, warehouse, key)
     assert not re.search(HETU_LIKE, str(caught.value))
+    assert _table_digests(warehouse) == before
+
+
+def test_bytes_of_another_encoding_past_the_checked_sample_fail_clearly(
+    tiny_defects: WorldSummary, key: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    """The delivery check reads a sample of each file; staging catches what lies beyond it."""
+    before = _table_digests(warehouse)
+    delivery = Path(shutil.copytree(tiny_defects.out, tmp_path / "delivery"))
+    services = delivery / "services.csv"  # declared cp1252 in the tiny world's delivery.toml
+    header, *rows = services.read_bytes().splitlines(keepends=True)
+    body = b"".join(rows)
+    padding = body * (ENCODING_SAMPLE // len(body) + 1)
+    services.write_bytes(header + padding + rows[0].replace(b";", b";\x81", 1))
+    with pytest.raises(DeliveryError, match=r"services.csv: some bytes are not valid cp1252"):
+        ingest(delivery, warehouse, key)
     assert _table_digests(warehouse) == before
 
 

@@ -48,8 +48,10 @@ def stage(engine: Engine, source: Source) -> ir.Table:
     """The register of ``source`` as a scratch table of text with ``_part`` and ``_row``."""
     folder = _folder(engine, source)
     folder.mkdir()
+    schema = _schema(source)
     for part, path in enumerate(source.files):
-        _write_parquet(_staged_batches(source, path, part), folder / f"part-{part:05d}.parquet")
+        batches = _staged_batches(source, path, part, schema)
+        _write_parquet(batches, schema, folder / f"part-{part:05d}.parquet")
     return engine.read_parquet(f"stage_{source.register.name}", folder)
 
 
@@ -69,9 +71,10 @@ def _schema(source: Source) -> pa.Schema:
     )
 
 
-def _staged_batches(source: Source, path: Path, part: int) -> Iterator[pa.RecordBatch]:
+def _staged_batches(
+    source: Source, path: Path, part: int, schema: pa.Schema
+) -> Iterator[pa.RecordBatch]:
     """The rows of one file as staged: place first, then the contract's columns, trimmed."""
-    schema = _schema(source)
     row = 1
     for batch in _text_batches(source, path):
         n = batch.num_rows
@@ -83,25 +86,23 @@ def _staged_batches(source: Source, path: Path, part: int) -> Iterator[pa.Record
         row += n
 
 
-def _write_parquet(batches: Iterator[pa.RecordBatch], out: Path) -> None:
-    """Write ``batches`` to one Parquet file, each in a thread of its own while the next is read.
+def _write_parquet(batches: Iterator[pa.RecordBatch], schema: pa.Schema, out: Path) -> None:
+    """Write ``batches`` to one Parquet file, in a second thread while the next batch is read.
 
     Parsing and writing each take about half the time; overlapped, the copy takes the longer of
-    the two. The writer's failure stops the reading, and the reader's stops the writing.
+    the two. The writer's failure stops the reading, and the reader's stops the writing. A file
+    without rows still gets its (empty) copy.
     """
     pending: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=_AHEAD)
     failed: list[BaseException] = []
-    first = next(batches, None)
-    if first is None:
-        return
 
     def write() -> None:
         try:
             with pq.ParquetWriter(
                 out,
-                first.schema,
+                schema,
                 compression="snappy",  # read back soon and then removed
-                use_dictionary=[name for name in first.schema.names if name != "_row"],
+                use_dictionary=[name for name in schema.names if name != "_row"],
                 column_encoding={"_row": "DELTA_BINARY_PACKED"},  # consecutive: almost free
             ) as writer:
                 while (batch := pending.get()) is not None:
@@ -114,7 +115,6 @@ def _write_parquet(batches: Iterator[pa.RecordBatch], out: Path) -> None:
     writer = threading.Thread(target=write, name="kotoeval-stage-writer", daemon=True)
     writer.start()
     try:
-        pending.put(first)
         for batch in batches:
             if failed:
                 break
