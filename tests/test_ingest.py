@@ -204,15 +204,25 @@ def _table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
         }
 
 
+@pytest.mark.parametrize(
+    ("file", "encoding", "delimiter"),
+    [("benefits.csv", "utf-8", ","), ("services.csv", "cp1252", ";")],  # as in the tiny world
+)
 def test_a_broken_file_fails_clearly_and_leaves_the_warehouse(
-    tiny_defects: WorldSummary, key: Path, warehouse: Path, tmp_path: Path
+    tiny_defects: WorldSummary,
+    key: Path,
+    warehouse: Path,
+    tmp_path: Path,
+    file: str,
+    encoding: str,
+    delimiter: str,
 ) -> None:
     before = _table_digests(warehouse)
     delivery = Path(shutil.copytree(tiny_defects.out, tmp_path / "delivery"))
-    lines = (delivery / "benefits.csv").read_text().splitlines(keepends=True)
-    lines[500] = lines[500].rstrip("\n") + ",surplus\n"
-    (delivery / "benefits.csv").write_text("".join(lines))
-    with pytest.raises(DeliveryError, match=r"benefits.csv: line \d+") as caught:
+    lines = (delivery / file).read_bytes().decode(encoding).splitlines(keepends=True)
+    lines[500] = lines[500].rstrip("\r\n") + f"{delimiter}surplus\n"
+    (delivery / file).write_bytes("".join(lines).encode(encoding))
+    with pytest.raises(DeliveryError, match=rf"{file}: line 501 cannot be read") as caught:
         ingest(delivery, warehouse, key)
     assert not re.search(HETU_LIKE, str(caught.value))
     assert _table_digests(warehouse) == before

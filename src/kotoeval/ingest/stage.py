@@ -185,7 +185,13 @@ def _unreadable(source: Source, path: Path) -> str:
 
 #: Encodings whose bytes DuckDB can read for finding a faulty line: delimiters, quotes and
 #: line ends are the same bytes in every single-byte Latin encoding.
-_LOCATABLE = {"utf-8": "utf-8", "cp1252": "latin-1", "latin-1": "latin-1", "iso8859-15": "latin-1"}
+_LOCATABLE = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "cp1252": "latin-1",
+    "iso8859-1": "latin-1",
+    "iso8859-15": "latin-1",
+}
 
 
 def _faulty_line(source: Source, path: Path) -> int | None:
