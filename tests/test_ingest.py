@@ -228,18 +228,29 @@ def test_a_broken_file_fails_clearly_and_leaves_the_warehouse(
     assert _table_digests(warehouse) == before
 
 
+@pytest.mark.parametrize(
+    ("file", "encoding", "delimiter", "stray"),
+    [("services.csv", "cp1252", b";", b"\x81"), ("benefits.csv", "utf-8", b",", b"\xff")],
+)
 def test_bytes_of_another_encoding_past_the_checked_sample_fail_clearly(
-    tiny_defects: WorldSummary, key: Path, warehouse: Path, tmp_path: Path
+    tiny_defects: WorldSummary,
+    key: Path,
+    warehouse: Path,
+    tmp_path: Path,
+    file: str,
+    encoding: str,
+    delimiter: bytes,
+    stray: bytes,
 ) -> None:
     """The delivery check reads a sample of each file; staging catches what lies beyond it."""
     before = _table_digests(warehouse)
     delivery = Path(shutil.copytree(tiny_defects.out, tmp_path / "delivery"))
-    services = delivery / "services.csv"  # declared cp1252 in the tiny world's delivery.toml
-    header, *rows = services.read_bytes().splitlines(keepends=True)
+    header, *rows = (delivery / file).read_bytes().splitlines(keepends=True)
     body = b"".join(rows)
     padding = body * (ENCODING_SAMPLE // len(body) + 1)
-    services.write_bytes(header + padding + rows[0].replace(b";", b";\x81", 1))
-    with pytest.raises(DeliveryError, match=r"services.csv: some bytes are not valid cp1252"):
+    broken = rows[0].replace(delimiter, delimiter + stray, 1)
+    (delivery / file).write_bytes(header + padding + broken)
+    with pytest.raises(DeliveryError, match=rf"{file}: some bytes are not valid {encoding}"):
         ingest(delivery, warehouse, key)
     assert _table_digests(warehouse) == before
 

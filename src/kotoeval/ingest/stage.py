@@ -160,13 +160,19 @@ def _text_batches(source: Source, path: Path) -> Iterator[pa.RecordBatch]:
             ),
         )
         yield from reader
-    except UnicodeDecodeError:
-        raise DeliveryError(
-            f"{path}: some bytes are not valid {source.encoding}; declare the file's encoding in "
-            "delivery.toml"
-        ) from None
-    except pa.ArrowInvalid:
+    except UnicodeDecodeError:  # raised by the codec of a declared encoding
+        raise DeliveryError(_not_encoded(source, path)) from None
+    except pa.ArrowInvalid as error:
+        if "invalid UTF8" in str(error):  # Arrow's own check of UTF-8 text
+            raise DeliveryError(_not_encoded(source, path)) from None
         raise DeliveryError(_unreadable(source, path)) from None
+
+
+def _not_encoded(source: Source, path: Path) -> str:
+    return (
+        f"{path}: some bytes are not valid {source.encoding}; declare the file's encoding in "
+        "delivery.toml"
+    )
 
 
 def _unreadable(source: Source, path: Path) -> str:
