@@ -204,21 +204,21 @@ def _table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
         }
 
 
-@pytest.mark.parametrize(
-    ("file", "encoding", "delimiter"),
-    [("benefits.csv", "utf-8", ","), ("services.csv", "cp1252", ";")],  # as in the tiny world
-)
+#: A file of each dialect of the tiny world with defects: (file, encoding, delimiter).
+DIALECTS = [("benefits.csv", "utf-8", ","), ("services.csv", "cp1252", ";")]
+
+
+@pytest.fixture
+def delivery(tiny_defects: WorldSummary, tmp_path: Path) -> Path:
+    """A writable copy of the tiny world with defects."""
+    return Path(shutil.copytree(tiny_defects.out, tmp_path / "delivery"))
+
+
+@pytest.mark.parametrize(("file", "encoding", "delimiter"), DIALECTS)
 def test_a_broken_file_fails_clearly_and_leaves_the_warehouse(
-    tiny_defects: WorldSummary,
-    key: Path,
-    warehouse: Path,
-    tmp_path: Path,
-    file: str,
-    encoding: str,
-    delimiter: str,
+    delivery: Path, key: Path, warehouse: Path, file: str, encoding: str, delimiter: str
 ) -> None:
     before = _table_digests(warehouse)
-    delivery = Path(shutil.copytree(tiny_defects.out, tmp_path / "delivery"))
     lines = (delivery / file).read_bytes().decode(encoding).splitlines(keepends=True)
     lines[500] = lines[500].rstrip("\r\n") + f"{delimiter}surplus\n"
     (delivery / file).write_bytes("".join(lines).encode(encoding))
@@ -228,27 +228,17 @@ def test_a_broken_file_fails_clearly_and_leaves_the_warehouse(
     assert _table_digests(warehouse) == before
 
 
-@pytest.mark.parametrize(
-    ("file", "encoding", "delimiter", "stray"),
-    [("services.csv", "cp1252", b";", b"\x81"), ("benefits.csv", "utf-8", b",", b"\xff")],
-)
+@pytest.mark.parametrize(("file", "encoding", "delimiter"), DIALECTS)
 def test_bytes_of_another_encoding_past_the_checked_sample_fail_clearly(
-    tiny_defects: WorldSummary,
-    key: Path,
-    warehouse: Path,
-    tmp_path: Path,
-    file: str,
-    encoding: str,
-    delimiter: bytes,
-    stray: bytes,
+    delivery: Path, key: Path, warehouse: Path, file: str, encoding: str, delimiter: str
 ) -> None:
     """The delivery check reads a sample of each file; staging catches what lies beyond it."""
     before = _table_digests(warehouse)
-    delivery = Path(shutil.copytree(tiny_defects.out, tmp_path / "delivery"))
     header, *rows = (delivery / file).read_bytes().splitlines(keepends=True)
     body = b"".join(rows)
     padding = body * (ENCODING_SAMPLE // len(body) + 1)
-    broken = rows[0].replace(delimiter, delimiter + stray, 1)
+    stray = {"utf-8": b"\xff", "cp1252": b"\x81"}[encoding]  # a byte neither can decode
+    broken = rows[0].replace(delimiter.encode(), delimiter.encode() + stray, 1)
     (delivery / file).write_bytes(header + padding + broken)
     with pytest.raises(DeliveryError, match=rf"{file}: some bytes are not valid {encoding}"):
         ingest(delivery, warehouse, key)
