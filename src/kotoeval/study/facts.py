@@ -42,7 +42,10 @@ def facts(
     matched sets).
     """
     table = sample.table
-    pid = table["pid"].to_numpy()
+    # Persons as integer codes: counting them with bincount avoids sorting pseudonym strings,
+    # which took most of a study's time when done per value and group.
+    person, persons = pd.factorize(table["pid"])
+    k = len(persons)
     base = table["weight"].to_numpy(np.float64)
     if rows is not None:
         base = np.where(rows, base, 0.0)
@@ -59,14 +62,15 @@ def facts(
         }
         for group, mask in zip(GROUPS, (sample.treated, ~sample.treated), strict=True):
             use = seen & mask
-            persons, inverse = np.unique(pid[use], return_inverse=True)
-            per_person = np.bincount(
-                inverse, weights=np.abs(y[use]) * w[use], minlength=len(persons)
-            )
-            c = Contributions.of(per_person)
-            positive = np.unique(pid[use & (y > 0)]).size
-            record |= {f"sdc_{group}_persons": len(persons), f"sdc_{group}_positive": positive,
-                       f"sdc_{group}_total": c.total}  # fmt: skip
+            present = np.bincount(person[use], minlength=k) > 0
+            amounts = np.bincount(person[use], weights=np.abs(y[use]) * w[use], minlength=k)
+            c = Contributions.of(amounts[present])
+            positive = np.count_nonzero(np.bincount(person[use & (y > 0)], minlength=k))
+            record |= {
+                f"sdc_{group}_persons": int(present.sum()),
+                f"sdc_{group}_positive": positive,
+                f"sdc_{group}_total": c.total,
+            }
             for i in range(TOP):
                 record[f"sdc_{group}_top{i + 1}"] = c.top[i] if i < len(c.top) else 0.0
         out.append(record)
