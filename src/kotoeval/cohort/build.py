@@ -191,9 +191,9 @@ def add_covariates(wh_table: Tables, rows: ir.Table, names: tuple[str, ...]) -> 
         monthly["services"] = s.group_by(["pid", "mm"]).aggregate(value=s.count())
 
     sources = {
-        "earnings": ("earnings", "sum"),
+        "earnings": ("earnings", "euros"),
         "employed_months": ("earnings", "count_positive"),
-        "unemployment_benefit_eur": ("benefits", "sum"),
+        "unemployment_benefit_eur": ("benefits", "euros"),
         "previous_services": ("services", "sum"),
     }
     for name in names:
@@ -203,8 +203,13 @@ def add_covariates(wh_table: Tables, rows: ir.Table, names: tuple[str, ...]) -> 
         source, how = sources[w[0]]
         mon = monthly[source]
         j = keys.join(mon, [keys.pid == mon.pid, mon.mm >= keys.m - w[1], mon.mm <= keys.m - 1])
-        value = j.value if how == "sum" else (j.value > 0).cast("int64")
-        agg = j.group_by([keys.pid, keys.m]).aggregate(**{name: value.sum()})
+        value = (j.value > 0).cast("int64") if how == "count_positive" else j.value
+        total = value.sum()
+        if how == "euros":
+            # Euros to the cent: the engine adds in no fixed order, and the last bits of a sum
+            # would otherwise differ from run to run (and move eCDF statistics over ties).
+            total = total.round(2)
+        agg = j.group_by([keys.pid, keys.m]).aggregate(**{name: total})
         out = out.left_join(agg, ["pid", "m"]).drop("pid_right", "m_right")
         out = out.mutate(**{name: out[name].fill_null(0)})
     unemployed = [n for n in names if (window_of(n) or ("",))[0] == "unemployed_months"]
