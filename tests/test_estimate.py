@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -278,9 +280,7 @@ def test_nearest_neighbour_coverage_and_bias_over_60_samples() -> None:
     assert abs(np.mean(estimates) - 1.5) / 1.5 < 0.10
 
 
-def test_event_study_recovers_a_step_and_leaves_the_root_logger_alone() -> None:
-    import logging
-
+def test_event_study_recovers_a_step() -> None:
     from kotoeval.estimate.event_study import event_study
 
     rng = np.random.default_rng(3)
@@ -289,16 +289,72 @@ def test_event_study_recovers_a_step_and_leaves_the_root_logger_alone() -> None:
     step = 0.5 * (treated[:, None] & (months[None, :] >= 0))
     unit = rng.normal(size=(n, 1))
     panel = {"earnings": unit + step + rng.normal(0, 0.2, (n, len(months)))}
-    before = list(logging.getLogger().handlers), logging.getLogger().level
     monthly, phases = event_study(
         panel, months, treated, np.ones(n), np.arange(n) % (n // 2),
         {"before": (-3, -2), "after": (0, 3)}, variables=("earnings",),
     )  # fmt: skip
-    assert (list(logging.getLogger().handlers), logging.getLogger().level) == before
     after = phases.set_index("phase").loc["after"]
     assert after["ci_low"] <= 0.5 <= after["ci_high"]
     assert abs(phases.set_index("phase").loc["before", "estimate"]) < 0.05
     assert monthly.set_index("month").loc[-1, "estimate"] == 0.0
+
+
+@pytest.fixture
+def root_logger_kept() -> Iterator[None]:
+    """pyfixest calls ``logging.basicConfig(level=INFO)`` when first imported; undo it."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_event_study_matches_pyfixest(seed: int, root_logger_kept: None) -> None:
+    """The closed-form fit against ``feols("y ~ i(month, treat, ref=-1) | unit + month")``.
+
+    Unbalanced (missing months), with weights that differ within a person (censoring), zero
+    weights, singleton persons and matched sets holding clients and comparisons.
+    """
+    import pyfixest as pf
+
+    from kotoeval.estimate.event_study import _fit
+
+    rng = np.random.default_rng(seed)
+    n, months = 300, np.arange(-4, 6)
+    treated = rng.random(n) < 0.3
+    cluster = np.where(treated, np.arange(n), rng.integers(0, n, n))
+    y = (
+        rng.normal(size=(n, 1))
+        + rng.normal(size=(1, len(months)))
+        + rng.normal(size=(n, len(months)))
+    )
+    y += treated[:, None] * (months[None, :] >= 0) * 0.7
+    y[rng.random(y.shape) < 0.15] = np.nan
+    y[:5, 1:] = np.nan  # singletons
+    w = rng.uniform(0.2, 3.0, n)[:, None] * np.where(
+        treated[:, None], 1.0, rng.uniform(0.5, 1.5, y.shape)
+    )
+    w[rng.random(y.shape) < 0.05] = 0.0
+    mine = _fit(y, months, treated, w, cluster)
+
+    frame = pd.DataFrame({
+        "y": y.ravel(), "unit": np.repeat(np.arange(n), len(months)),
+        "month": np.tile(months, n), "treat": np.repeat(treated.astype(int), len(months)),
+        "w": w.ravel(), "cluster": np.repeat(cluster, len(months)),
+    })  # fmt: skip
+    frame = frame[(frame["w"] > 0) & frame["y"].notna()]
+    with pytest.warns(UserWarning, match="singleton fixed effect"):  # the fixture has some
+        fit = pf.feols(
+            "y ~ i(month, treat, ref=-1) | unit + month", data=frame, weights="w",
+            vcov={"CRV1": "cluster"},
+        )  # fmt: skip
+    # pyfixest names the coefficients "month::<k>:treat", in the order of the months.
+    assert list(fit.coef().index) == [f"month::{m}:treat" for m in mine.months]
+    np.testing.assert_allclose(mine.coef, fit.coef(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(mine.vcov, np.asarray(fit._vcov), rtol=1e-5, atol=1e-12)
 
 
 def test_entry_hazard_matches_each_months_entries() -> None:

@@ -95,6 +95,9 @@ def test_spec_errors_name_the_key(tmp_path: Path) -> None:
     bad.write_text(text.replace("rare_levels = 20", "rare_levels = -1"), "utf-8")
     with pytest.raises(SpecError, match=r"matching\.rare_levels: .*greater than or equal to 0"):
         load_spec(bad)
+    bad.write_text(text.replace("first_month = -24", "first_month = 0"), "utf-8")
+    with pytest.raises(SpecError, match=r"trajectories: .*first_month <= -1"):
+        load_spec(bad)
     with pytest.raises(SpecError, match="does not exist"):
         load_spec(tmp_path / "none.toml")
 

@@ -2,17 +2,16 @@
 
 ``y ~ i(month, treated, ref=-1) | person + month`` on the person × relative-month panel of the
 compared rows, weighted by the matching (and censoring) weights, with standard errors
-clustered by matched set (pyfixest, CRV1). The coefficient of month k is the difference between
-clients and comparisons in month k relative to that difference in the month before entry.
-Phase summaries average the coefficients of a phase, with the variance of the average taken
-from the full covariance matrix.
+clustered by matched set (CRV1, as pyfixest's ``feols`` gives them). The coefficient of month
+k is the difference between clients and comparisons in month k relative to that difference in
+the month before entry. Phase summaries average the coefficients of a phase, with the variance
+of the average taken from the full covariance matrix.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -23,21 +22,43 @@ Floats = npt.NDArray[np.float64]
 REFERENCE_MONTH = -1
 
 
-@contextmanager
-def _root_logger_kept() -> Iterator[None]:
-    """Undo pyfixest's root-logger setup.
+@dataclass(frozen=True)
+class Fit:
+    """Coefficients of the months that have one, and their covariance."""
 
-    One of its modules, imported on first use, calls ``logging.basicConfig(level=INFO)``, which
-    would print every INFO record of every library to the terminal; kotoeval decides itself
-    what it prints.
-    """
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
+    months: list[int]
+    coef: Floats
+    vcov: Floats
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One group's panel with its unit effects concentrated out."""
+
+    rows: npt.NDArray[np.int64]  # positions in the panel of the units with any weight
+    w: Floats
+    y: Floats
+    columns: npt.NDArray[np.bool_]  # months with a month effect (observed, not the reference)
+
+    def effects(self) -> tuple[Floats, Floats]:
+        """The month effects and their bread, ``(sum_it w z z')^-1`` of the within regression.
+
+        Unit effects concentrated out, the normal equations of the month effects are
+        ``(diag(W_t) - sum_i W_it W_is / W_i) c = sum_i W_it (y_it - ybar_i)``.
+        """
+        w, total = self.w[:, self.columns], self.w.sum(axis=1)
+        mean = (self.w * self.y).sum(axis=1) / total
+        scaled = w / np.sqrt(total)[:, None]
+        bread = np.linalg.inv(np.diag(w.sum(axis=0)) - scaled.T @ scaled)
+        return bread @ (w * (self.y[:, self.columns] - mean[:, None])).sum(axis=0), bread
+
+    def scores(self, effects: Floats) -> Floats:
+        """Each unit's score, ``w_it * e_it`` per month effect (the unit effect is fitted)."""
+        c = np.zeros(self.w.shape[1])
+        c[self.columns] = effects
+        total = self.w.sum(axis=1)
+        level = ((self.w * self.y).sum(axis=1) - self.w @ c) / total
+        return (self.w * (self.y - c[None, :] - level[:, None]))[:, self.columns]
 
 
 def _fit(
@@ -46,33 +67,81 @@ def _fit(
     treated: npt.NDArray[np.bool_],
     weights: Floats,
     cluster: npt.NDArray[np.int64],
-) -> tuple[dict[int, int], pd.DataFrame]:
-    n, width = y.shape
-    frame = pd.DataFrame(
-        {
-            "y": y.ravel(),
-            "unit": np.repeat(np.arange(n), width),
-            "month": np.tile(months, n),
-            "treat": np.repeat(treated.astype(np.int64), width),
-            "w": weights.ravel(),
-            "cluster": np.repeat(cluster, width),
-        }
-    )
-    frame = frame[(frame["w"] > 0) & frame["y"].notna()]
-    with _root_logger_kept():
-        import pyfixest as pf
+) -> Fit:
+    """``y ~ i(month, treat, ref=-1) | unit + month`` by weighted least squares, in closed form.
 
-        fit = pf.feols(
-            f"y ~ i(month, treat, ref={REFERENCE_MONTH}) | unit + month",
-            data=frame, weights="w", vcov={"CRV1": "cluster"},
-        )  # fmt: skip
-    coef = fit.coef()
-    names = list(coef.index)
-    # Coefficients are named "month::<k>:treat".
-    index = {int(name.split("::")[1].split(":")[0]): i for i, name in enumerate(names)}
-    # pyfixest has no public accessor for the whole covariance matrix (only for its diagonal).
-    vcov = np.asarray(fit._vcov)
-    return index, pd.DataFrame(vcov, index=names, columns=names).assign(coef=coef.to_numpy())
+    The regression spans the same columns as unit effects plus a month effect per group
+    (``a_i + c_t`` for comparisons, ``a_i + d_t`` for clients, both 0 in the reference month),
+    and month k's coefficient is ``d_k - c_k``. So each group is fitted on its own by a system
+    with one row per month, instead of demeaning 60 dummy columns by two sets of effects
+    (pyfixest took 17 s and 6.7 GB for the Espoo OSKE study, this 0.2 s). The covariance is
+    the CRV1 sandwich with pyfixest's small-sample factor; ``tests/test_estimate.py`` checks
+    both against pyfixest's ``feols``.
+    """
+    w = _without_singletons(np.where(np.isnan(y), 0.0, weights))
+    y = np.where(w > 0, y, 0.0)
+    reference = months == REFERENCE_MONTH
+    sides = []
+    for group in (~treated, treated):
+        rows = np.flatnonzero(group & (w.sum(axis=1) > 0))
+        seen = w[rows].sum(axis=0) > 0
+        if not (seen & reference).any():
+            raise ValueError(
+                f"the event study needs clients and comparisons observed in month "
+                f"{REFERENCE_MONTH}, its reference"
+            )
+        sides.append(_Side(rows, w[rows], y[rows], seen & ~reference))
+    comparison, client = sides
+    (c, bread_c), (d, bread_d) = comparison.effects(), client.effects()
+    # Cluster sums of the scores of both groups' month effects, side by side.
+    codes, clusters = pd.factorize(cluster)
+    score = np.hstack([
+        _summed(codes[comparison.rows], len(clusters), comparison.scores(c)),
+        _summed(codes[client.rows], len(clusters), client.scores(d)),
+    ])  # fmt: skip
+    bread = np.block([
+        [bread_c, np.zeros((len(c), len(d)))], [np.zeros((len(d), len(c))), bread_d]
+    ])  # fmt: skip
+    # Month k's coefficient, d_k - c_k, where both groups have month k.
+    both = np.flatnonzero(comparison.columns & client.columns)
+    contrast = np.zeros((len(both), len(c) + len(d)))
+    rows = np.arange(len(both))
+    contrast[rows, np.cumsum(comparison.columns)[both] - 1] = -1.0
+    contrast[rows, len(c) + np.cumsum(client.columns)[both] - 1] = 1.0
+    # pyfixest's factor: G/(G-1) * (N-1)/(N-k); k counts the coefficients and the month
+    # effects, not the unit effects (each unit lies within one matched set).
+    n, k = int((w > 0).sum()), len(both) + int((w.sum(axis=0) > 0).sum())
+    g = np.unique(codes[w.sum(axis=1) > 0]).size
+    sandwich = contrast @ bread @ (score.T @ score) @ bread @ contrast.T
+    return Fit(
+        [int(m) for m in months[both]],
+        contrast @ np.concatenate([c, d]),
+        g / (g - 1) * (n - 1) / (n - k) * sandwich,
+    )
+
+
+def _summed(groups: npt.NDArray[np.int64], n_groups: int, values: Floats) -> Floats:
+    """Row sums of ``values`` per group."""
+    out = np.zeros((n_groups, values.shape[1]))
+    np.add.at(out, groups, values)
+    return out
+
+
+def _without_singletons(w: Floats) -> Floats:
+    """Weights with units and months observed only once set to 0, as pyfixest drops them.
+
+    They are fitted exactly by their own effect and add nothing but to the count of
+    observations and clusters in the small-sample factor.
+    """
+    w = w.copy()
+    while True:
+        seen = w > 0
+        unit_once = seen.sum(axis=1) == 1
+        month_once = seen.sum(axis=0) == 1
+        if not unit_once.any() and not month_once.any():
+            return w
+        w[unit_once, :] = 0.0
+        w[:, month_once] = 0.0
 
 
 def event_study(
@@ -99,9 +168,9 @@ def event_study(
             w[:, j] = np.where(treated, w[:, j], w[:, j] * cw)
     monthly, summary = [], []
     for var in variables:
-        index, table = _fit(np.asarray(panel[var], np.float64), months, treated, w, cluster)
-        coef = table["coef"].to_numpy()
-        vcov = table.drop(columns="coef").to_numpy()
+        fit = _fit(np.asarray(panel[var], np.float64), months, treated, w, cluster)
+        index = {month: i for i, month in enumerate(fit.months)}
+        coef, vcov = fit.coef, fit.vcov
         for month in months:
             if int(month) == REFERENCE_MONTH:
                 monthly.append((var, int(month), 0.0, 0.0, 0.0, 0.0, float("nan")))

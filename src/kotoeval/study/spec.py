@@ -12,6 +12,7 @@ from kotoeval.cohort.spec import CohortSpec, Population, window_of
 from kotoeval.disclose.rules import PRESETS
 from kotoeval.errors import SpecError
 from kotoeval.estimate.compare import Options
+from kotoeval.estimate.event_study import REFERENCE_MONTH
 from kotoeval.outcomes import OUTCOMES, PANEL_FIRST_MONTH, PANEL_LAST_MONTH
 from kotoeval.outcomes.subgroups import SUBGROUP_VARIABLES
 
@@ -119,6 +120,15 @@ class TrajectorySpec(_Strict):
         "after_1_6": (6, 11),
         "long_term": (24, 35),
     }
+
+    @model_validator(mode="after")
+    def _around_entry(self) -> TrajectorySpec:
+        if not self.first_month <= REFERENCE_MONTH < self.last_month:
+            raise ValueError(
+                f"the panel must run from before entry to after it: first_month <= "
+                f"{REFERENCE_MONTH} (the event study's reference month) < last_month"
+            )
+        return self
 
 
 class StudySpec(_Strict):
