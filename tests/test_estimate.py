@@ -124,6 +124,23 @@ def test_att_and_its_cluster_robust_se_by_hand() -> None:
     assert e.relative == pytest.approx((5 / 3) / (7 / 3))
 
 
+def test_att_se_clustered_by_matched_set_and_person_by_hand() -> None:
+    # The pairs above, but the first two controls are one person at two months.
+    y = np.array([3.0, 5, 4, 1, 2, 4])
+    t = np.array([1, 1, 1, 0, 0, 0], bool)
+    cluster = np.array([0, 1, 2, 0, 1, 2])
+    person = np.array([0, 1, 2, 3, 3, 4])
+    e = att(y, t, np.ones(6), cluster, person=person)
+    assert e.att == pytest.approx(5 / 3)
+    # Influence values −1/3, 1/3, 0 | 4/9, 1/9, −5/9. Squared sums by matched set (1/9, 4/9,
+    # −5/9): 42/81; by person (−1/3, 1/3, 0, 5/9, −5/9): 68/81; by set × person (the rows):
+    # 60/81. G/(G−1) of the smaller G (3 sets) and (N−1)/(N−K) = 5/4, as fixest has it.
+    assert e.se == pytest.approx(np.sqrt(3 / 2 * 5 / 4 * (42 + 68 - 60) / 81))
+    # Persons who each serve once leave the matched-set variance as it was.
+    once = att(y, t, np.ones(6), cluster, person=np.arange(6))
+    assert once.se == pytest.approx(att(y, t, np.ones(6), cluster).se)
+
+
 def test_ratio_outcome_is_a_ratio_of_group_sums() -> None:
     num = np.array([1.0, 2, 0, 1])
     den = np.array([2.0, 2, 4, 4])
@@ -311,12 +328,13 @@ def root_logger_kept() -> Iterator[None]:
     root.setLevel(level)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_event_study_matches_pyfixest(seed: int, root_logger_kept: None) -> None:
+@pytest.mark.parametrize(("seed", "two_way"), [(1, False), (2, False), (3, True), (4, True)])
+def test_event_study_matches_pyfixest(seed: int, two_way: bool, root_logger_kept: None) -> None:
     """The closed-form fit against ``feols("y ~ i(month, treat, ref=-1) | unit + month")``.
 
-    Unbalanced (missing months), with weights that differ within a person (censoring), zero
-    weights, singleton persons and matched sets holding clients and comparisons.
+    Unbalanced (missing months), with weights that differ within a unit (censoring), zero
+    weights, singleton units, matched sets holding clients and comparisons, and (two-way)
+    persons who are several units.
     """
     import pyfixest as pf
 
@@ -326,6 +344,7 @@ def test_event_study_matches_pyfixest(seed: int, root_logger_kept: None) -> None
     n, months = 300, np.arange(-4, 6)
     treated = rng.random(n) < 0.3
     cluster = np.where(treated, np.arange(n), rng.integers(0, n, n))
+    person = rng.integers(0, n // 3, n)
     y = (
         rng.normal(size=(n, 1))
         + rng.normal(size=(1, len(months)))
@@ -338,18 +357,19 @@ def test_event_study_matches_pyfixest(seed: int, root_logger_kept: None) -> None
         treated[:, None], 1.0, rng.uniform(0.5, 1.5, y.shape)
     )
     w[rng.random(y.shape) < 0.05] = 0.0
-    mine = _fit(y, months, treated, w, cluster)
+    mine = _fit(y, months, treated, w, cluster, person if two_way else None)
 
     frame = pd.DataFrame({
         "y": y.ravel(), "unit": np.repeat(np.arange(n), len(months)),
         "month": np.tile(months, n), "treat": np.repeat(treated.astype(int), len(months)),
         "w": w.ravel(), "cluster": np.repeat(cluster, len(months)),
+        "person": np.repeat(person, len(months)),
     })  # fmt: skip
     frame = frame[(frame["w"] > 0) & frame["y"].notna()]
     with pytest.warns(UserWarning, match="singleton fixed effect"):  # the fixture has some
         fit = pf.feols(
             "y ~ i(month, treat, ref=-1) | unit + month", data=frame, weights="w",
-            vcov={"CRV1": "cluster"},
+            vcov={"CRV1": "cluster+person" if two_way else "cluster"},
         )  # fmt: skip
     # pyfixest names the coefficients "month::<k>:treat", in the order of the months.
     assert list(fit.coef().index) == [f"month::{m}:treat" for m in mine.months]

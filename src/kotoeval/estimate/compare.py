@@ -78,7 +78,8 @@ class Adjusted:
 
     table: pd.DataFrame
     """The input rows with ``score``, ``weight`` (0: not used) and ``subclass`` (matched set;
-    −1 where none) and ``cluster`` (the unit of the standard errors)."""
+    −1 where none) and ``cluster`` (the unit of the standard errors); with a ``person`` column,
+    ``person_code`` too (persons numbered 0, 1, …: the second unit of the standard errors)."""
     treated: npt.NDArray[np.bool_]
     X: pd.DataFrame
     balance_before: Balance
@@ -117,8 +118,8 @@ def adjust(
 
     ``person`` names a column identifying persons when a person may appear in several rows
     (rolling entry: one row per eligible month). It counts persons in the flow, is the unit of
-    the standard errors of weighting designs, and with ``once_per_person`` limits a person to
-    one match.
+    the standard errors of weighting designs (and a second one, beside the matched set, of
+    matching designs), and with ``once_per_person`` limits a person to one match.
     """
     if options.method not in METHODS:
         raise SpecError(f"method must be one of {', '.join(METHODS)}, not {options.method!r}")
@@ -174,6 +175,8 @@ def adjust(
         flow["comparison_persons_used"] = int(len(np.unique(people[~t & (weights > 0)])))
 
     out = df.assign(score=ps.score, weight=weights, subclass=subclass, cluster=cluster)
+    if person:
+        out["person_code"] = people
     scale = treated_sd(X, t)
     # Before: the compared clients against every candidate row. Keeping the same clients on
     # both sides means the two balance tables cannot be differenced into the dropped few.
@@ -229,6 +232,11 @@ def effects(
     if rows is not None:
         w = np.where(rows, w, 0.0)
     cluster = adjusted.table["cluster"].to_numpy(np.int64)
+    person = (
+        adjusted.table["person_code"].to_numpy(np.int64)
+        if "person_code" in adjusted.table
+        else None
+    )
     X = adjusted.X.to_numpy(np.float64) if o.adjust else None
 
     def weights_for(name: str) -> Floats:
@@ -239,12 +247,13 @@ def effects(
     out = []
     for name, y in outcomes.items():
         e = att(np.asarray(y, np.float64), adjusted.treated, weights_for(name), cluster,
-                adjust=X, level=o.level, bootstrap=o.bootstrap, seed=o.seed)  # fmt: skip
+                person=person, adjust=X, level=o.level, bootstrap=o.bootstrap,
+                seed=o.seed)  # fmt: skip
         out.append(effect_row(name, e))
     for name, (num, den) in (ratios or {}).items():
         e = att(np.asarray(outcomes[num], np.float64), adjusted.treated, weights_for(num),
-                cluster, denominator=np.asarray(outcomes[den], np.float64), level=o.level,
-                bootstrap=o.bootstrap, seed=o.seed)  # fmt: skip
+                cluster, person=person, denominator=np.asarray(outcomes[den], np.float64),
+                level=o.level, bootstrap=o.bootstrap, seed=o.seed)  # fmt: skip
         out.append(effect_row(name, e))
     return pd.DataFrame(out, columns=list(EFFECT_COLUMNS))
 

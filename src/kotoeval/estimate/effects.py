@@ -3,9 +3,11 @@
 On a matched (or weighted) sample the ATT of an outcome is the treated mean minus the weighted
 comparison mean. Its standard error is the one R users get from ``lm(y ~ treat, weights = w)``
 with ``sandwich::vcovCL(cluster = ~subclass)`` (CR1: the factors G/(G−1) and (N−1)/(N−K)), as
-MatchIt's documentation recommends: pairs of a matched set are not independent draws. The
-computation goes through influence values, which also serve ratio outcomes (a ratio of group
-sums, linearised) and the percentile cluster bootstrap.
+MatchIt's documentation recommends: pairs of a matched set are not independent draws. When a
+person may serve in several matched sets (rolling entry), the rows are clustered by person too
+(two-way, see :func:`clustered_variance`). The computation goes through influence values,
+which also serve ratio outcomes (a ratio of group sums, linearised) and the percentile cluster
+bootstrap.
 
 With ``adjust`` the ATT is the treatment coefficient of a weighted regression of the outcome
 on the treatment and the covariates centred at the treated means (regression adjustment on
@@ -46,19 +48,39 @@ class Effect:
         return self.att / self.comparison_mean if self.comparison_mean else float("nan")
 
 
-def clustered_variance(psi: Floats, cluster: Ints, n_params: int = 2) -> float:
+def clustered_variance(
+    psi: Floats, cluster: Ints, n_params: int = 2, person: Ints | None = None
+) -> float:
     """CR1 variance of a statistic whose influence values are ``psi``.
 
     ``psi`` sums over the rows of each cluster; the small-sample factors are those of
-    ``sandwich::vcovCL`` (type HC1) for a regression with ``n_params`` coefficients.
+    ``sandwich::vcovCL`` (type HC1) for a regression with ``n_params`` coefficients. With
+    ``person``, rows are clustered two ways (Cameron, Gelbach & Miller 2011): a comparison
+    person who serves in several matched sets, at different months, brings nearly the same
+    outcome into each, and clustering by matched set alone would count those as independent.
+    The variance is the matched-set part plus the person part minus their intersection, with
+    G/(G−1) of the smaller G in every part, as fixest and pyfixest compute it; if that is not
+    positive, the larger of the two one-way variances.
     """
-    _, groups = np.unique(cluster, return_inverse=True)
-    g = int(groups.max()) + 1 if len(groups) else 0
     n = len(psi)
+    ways = [cluster] if person is None else [cluster, person]
+    counts = [len(np.unique(w)) for w in ways]
+    g = min(counts)
     if g < 2 or n <= n_params:
         return float("nan")
-    sums = np.bincount(groups, weights=psi, minlength=g)
-    return float(g / (g - 1) * (n - 1) / (n - n_params) * np.sum(sums**2))
+    parts = [_squared_sums(psi, w) for w in ways]
+    total = parts[0]
+    if person is not None:
+        total = parts[0] + parts[1] - _squared_sums(psi, np.stack([cluster, person]))
+        if not total > 0:
+            total = max(parts)
+    return float(g / (g - 1) * (n - 1) / (n - n_params) * total)
+
+
+def _squared_sums(psi: Floats, groups: Ints) -> float:
+    """The sum of squared sums of ``psi`` over the groups (rows of a 2-D ``groups`` combined)."""
+    _, codes = np.unique(groups, axis=-1, return_inverse=True)
+    return float(np.sum(np.bincount(codes.ravel(), weights=psi) ** 2))
 
 
 def _mean_difference(
@@ -120,6 +142,7 @@ def att(
     weights: Floats,
     cluster: Ints,
     *,
+    person: Ints | None = None,
     denominator: Floats | None = None,
     adjust: Floats | None = None,
     level: float = 0.95,
@@ -128,7 +151,8 @@ def att(
 ) -> Effect:
     """ATT of outcome ``y`` on the rows with positive weight and an observed outcome.
 
-    ``cluster`` is the matched set of each row (or the person, for weighting); ``denominator``
+    ``cluster`` is the matched set of each row (or the person, for weighting); ``person``, when
+    persons may serve in several matched sets, clusters the rows by person too; ``denominator``
     makes ``y`` the numerator of a ratio outcome; ``adjust`` is a covariate matrix for
     regression adjustment; ``bootstrap`` > 0 gives a percentile CI from that many cluster
     resamples instead of the normal approximation.
@@ -138,6 +162,7 @@ def att(
     if denominator is not None:
         rows &= ~np.isnan(denominator)
     t, w, yy, cl = np.asarray(treated, bool)[rows], weights[rows], y[rows], cluster[rows]
+    who = person[rows] if person is not None else None
     den = denominator[rows] if denominator is not None else None
     n_t, n_c = int(t.sum()), int((~t).sum())
     if n_t == 0 or n_c == 0:
@@ -148,7 +173,7 @@ def att(
     else:
         m1, m0, est, psi = _mean_difference(yy, t, w, den)
         k = 2
-    se = float(np.sqrt(clustered_variance(psi, cl, k)))
+    se = float(np.sqrt(clustered_variance(psi, cl, k, who)))
     z = float(stats.norm.ppf(0.5 + level / 2))
     low, high = est - z * se, est + z * se
     if bootstrap:

@@ -109,7 +109,7 @@ def run_study(
     monthly, ph = event_study(
         pan, months, sample.treated, sample.table["weight"].to_numpy(np.float64),
         sample.table["cluster"].to_numpy(np.int64), spec.trajectories.phases, weights_until,
-        level=spec.estimation.level,
+        level=spec.estimation.level, person=sample.table["person_code"].to_numpy(np.int64),
     )  # fmt: skip
     headline = {name: values[name] for name in spec.headline if name in values}
     for name in spec.headline:  # a ratio outcome needs its parts
