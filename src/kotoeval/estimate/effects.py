@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy import stats
 
 Floats = npt.NDArray[np.float64]
@@ -63,24 +64,37 @@ def clustered_variance(
     positive, the larger of the two one-way variances.
     """
     n = len(psi)
-    ways = [cluster] if person is None else [cluster, person]
-    counts = [len(np.unique(w)) for w in ways]
-    g = min(counts)
+    ways = [group_codes(cluster)] if person is None else [group_codes(cluster), group_codes(person)]
+    g = min(int(way.max()) + 1 for way in ways)
     if g < 2 or n <= n_params:
         return float("nan")
-    parts = [_squared_sums(psi, w) for w in ways]
+    parts = [float(np.sum(np.bincount(way, weights=psi) ** 2)) for way in ways]
     total = parts[0]
     if person is not None:
-        total = parts[0] + parts[1] - _squared_sums(psi, np.stack([cluster, person]))
+        both = group_codes(np.stack(ways))
+        total = parts[0] + parts[1] - float(np.sum(np.bincount(both, weights=psi) ** 2))
         if not total > 0:
             total = max(parts)
     return float(g / (g - 1) * (n - 1) / (n - n_params) * total)
 
 
-def _squared_sums(psi: Floats, groups: Ints) -> float:
-    """The sum of squared sums of ``psi`` over the groups (rows of a 2-D ``groups`` combined)."""
-    _, codes = np.unique(groups, axis=-1, return_inverse=True)
-    return float(np.sum(np.bincount(codes.ravel(), weights=psi) ** 2))
+def group_codes(groups: Ints) -> Ints:
+    """Groups numbered 0, 1, …; a 2-D ``groups`` (one row per way) by the combination of rows."""
+    if groups.ndim == 1:
+        return pd.factorize(groups)[0].astype(np.int64)
+    code = np.zeros(groups.shape[1], np.int64)
+    for row in groups:
+        part = pd.factorize(row)[0]
+        code = code * (int(part.max()) + 1) + part
+    return pd.factorize(code)[0].astype(np.int64)
+
+
+def cluster_crossproduct(scores: Floats, groups: Ints) -> Floats:
+    """``S'S`` for S the column sums of ``scores`` (rows × terms) per group (see group_codes)."""
+    codes = group_codes(groups)
+    summed = np.zeros((int(codes.max()) + 1, scores.shape[1]))
+    np.add.at(summed, codes, scores)
+    return summed.T @ summed
 
 
 def _mean_difference(

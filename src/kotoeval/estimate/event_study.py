@@ -18,6 +18,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from kotoeval.estimate.effects import cluster_crossproduct
+
 Floats = npt.NDArray[np.float64]
 REFERENCE_MONTH = -1
 
@@ -101,9 +103,9 @@ def _fit(
     scores[: len(comparison.rows), : len(c)] = comparison.scores(c)
     scores[len(comparison.rows) :, len(c) :] = client.scores(d)
     ways = [cluster[units]] if person is None else [cluster[units], person[units]]
-    meat = _crossed(scores, ways[0])
+    meat = cluster_crossproduct(scores, ways[0])
     if person is not None:  # two-way: set + person - set x person
-        meat += _crossed(scores, ways[1]) - _crossed(scores, np.stack(ways))
+        meat += cluster_crossproduct(scores, ways[1]) - cluster_crossproduct(scores, np.stack(ways))
     bread = np.block([
         [bread_c, np.zeros((len(c), len(d)))], [np.zeros((len(d), len(c))), bread_d]
     ])  # fmt: skip
@@ -123,14 +125,6 @@ def _fit(
         contrast @ np.concatenate([c, d]),
         g / (g - 1) * (n - 1) / (n - k) * sandwich,
     )
-
-
-def _crossed(scores: Floats, groups: npt.NDArray[np.int64]) -> Floats:
-    """``S'S`` for S the sums of ``scores`` per group (columns of a 2-D ``groups`` combined)."""
-    _, codes = np.unique(groups, axis=-1, return_inverse=True)
-    summed = np.zeros((int(codes.max()) + 1, scores.shape[1]))
-    np.add.at(summed, codes.ravel(), scores)
-    return summed.T @ summed
 
 
 def _without_singletons(w: Floats) -> Floats:
