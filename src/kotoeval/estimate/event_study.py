@@ -2,10 +2,10 @@
 
 ``y ~ i(month, treated, ref=-1) | person + month`` on the person × relative-month panel of the
 compared rows, weighted by the matching (and censoring) weights, with standard errors
-clustered by matched set (CRV1, as pyfixest's ``feols`` gives them). The coefficient of month
-k is the difference between clients and comparisons in month k relative to that difference in
-the month before entry. Phase summaries average the coefficients of a phase, with the variance
-of the average taken from the full covariance matrix.
+clustered by matched set and by person (CRV1, as pyfixest's ``feols`` gives them). The
+coefficient of month k is the difference between clients and comparisons in month k relative
+to that difference in the month before entry. Phase summaries average the coefficients of a
+phase, with the variance of the average taken from the full covariance matrix.
 """
 
 from __future__ import annotations
