@@ -129,12 +129,9 @@ def wls(y: Floats, D: Floats, w: Floats) -> tuple[Floats, Floats]:
 
 def clustered_covariance(influence: Floats, cluster: Ints) -> Floats:
     """CR1 covariance matrix of coefficients from their influence values (rows × terms)."""
-    _, groups = np.unique(cluster, return_inverse=True)
-    g = int(groups.max()) + 1
+    g = len(np.unique(cluster))
     n, k = influence.shape
-    sums = np.zeros((g, k))
-    np.add.at(sums, groups, influence)
-    return np.asarray(g / (g - 1) * (n - 1) / (n - k) * sums.T @ sums)
+    return g / (g - 1) * (n - 1) / (n - k) * cluster_crossproduct(influence, cluster)
 
 
 def _regression_adjusted(
