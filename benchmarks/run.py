@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+from kotoeval.warehouse import data_folder
+
 TARGETS = {
     ("synth", "espoo"): {"seconds": 60, "peak_gib": 4},
     ("synth", "national"): {"seconds": None, "peak_gib": 8},
@@ -158,7 +160,8 @@ def main() -> None:
             command = [kotoeval, "ingest", "--source", str(out), "--warehouse", str(warehouse),
                        "--key", str(key)]  # fmt: skip
             seconds, peak, _ = measure(command)
-            size = warehouse.stat().st_size / 1024**3
+            stored = [warehouse, *(f for f in data_folder(warehouse).rglob("*") if f.is_file())]
+            size = sum(f.stat().st_size for f in stored) / 1024**3
             results.append(_row("ingest", scale, args.format, seconds, peak, size))
             if "study" in args.benchmarks:
                 study = out.parent / f"{scale}-oske"

@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +27,16 @@ from kotoeval.registers.reference import load
 from kotoeval.study.run import StudyResult, run_study
 from kotoeval.study.spec import EXAMPLES, load_spec
 from kotoeval.synth import WorldSummary
+from kotoeval.warehouse import data_folder
+
+
+def open_warehouse_file(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse file as a DuckDB user outside kotoeval opens it.
+
+    Read-only, with its data folder as the search path of the files its views name.
+    """
+    config = {"file_search_path": str(data_folder(warehouse))}
+    return duckdb.connect(str(warehouse), read_only=True, config=config)
 
 
 def read_register(world: Path, name: str) -> pa.Table:

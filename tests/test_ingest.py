@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from kotoeval.errors import DeliveryError, KeyFileError
@@ -25,7 +24,8 @@ from kotoeval.ingest.reconcile import IngestReport
 from kotoeval.ingest.run import ingest, log_path
 from kotoeval.registers import REGISTERS
 from kotoeval.synth import WorldSummary
-from kotoeval.warehouse import open_warehouse
+from kotoeval.warehouse import data_folder, open_warehouse
+from tests.helpers import open_warehouse_file
 
 
 @dataclass
@@ -50,11 +50,12 @@ def warehouse(ingested: Ingested, tmp_path: Path) -> Path:
     """A private copy of the ingested warehouse, for a test to change."""
     copy = tmp_path / "w.duckdb"
     shutil.copy(ingested.warehouse, copy)
+    shutil.copytree(data_folder(ingested.warehouse), data_folder(copy))
     return copy
 
 
 def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse_file(warehouse) as con:
         return con.sql(sql).fetchall()
 
 
@@ -120,7 +121,7 @@ def test_no_identity_code_or_key_anywhere(ingested: Ingested) -> None:
     codes = _delivered_codes(ingested.world.out)
     key_text = ingested.key.read_text().strip()
     hetu_like = re.compile(HETU_LIKE)
-    with duckdb.connect(str(ingested.warehouse), read_only=True) as con:
+    with open_warehouse_file(ingested.warehouse) as con:
         tables = [t for (t,) in con.sql("SHOW TABLES").fetchall()]
         assert "quarantine" in tables and "persons" in tables
         for table in tables:
@@ -129,10 +130,14 @@ def test_no_identity_code_or_key_anywhere(ingested: Ingested) -> None:
                 assert key_text not in text
     log = log_path(ingested.warehouse).read_text()
     assert not hetu_like.search(log) and key_text not in log
-    raw = ingested.warehouse.read_bytes()
-    assert key_text.encode() not in raw
-    in_file = {code.decode() for code in re.findall(HETU_LIKE.encode(), raw)}
-    assert len(in_file & codes) == 0
+    data = data_folder(ingested.warehouse)
+    files = [ingested.warehouse, *(f for f in data.rglob("*") if f.is_file())]
+    assert len(files) > len(tables)  # the file and the Parquet files its views read
+    for file in files:  # free space and padding too, not only the values
+        raw = file.read_bytes()
+        assert key_text.encode() not in raw
+        in_file = {code.decode() for code in re.findall(HETU_LIKE.encode(), raw)}
+        assert len(in_file & codes) == 0, file.name
     scratch = list(ingested.warehouse.parent.glob(".*scratch*"))
     assert scratch == []
 
@@ -196,7 +201,7 @@ def test_a_register_delivered_empty_loads_no_rows(
 
 def _table_digests(warehouse: Path) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent hash of the contents of every published table."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse_file(warehouse) as con:
         tables = [t for (t,) in con.sql("SHOW TABLES").fetchall()]
         return {
             t: con.sql(f"SELECT count(*), coalesce(bit_xor(hash(x)), 0) FROM {t} AS x").fetchone()  # type: ignore[misc]
@@ -249,6 +254,9 @@ def test_a_killed_ingest_leaves_the_earlier_warehouse_readable_and_unchanged(
     tiny: WorldSummary, key: Path, warehouse: Path, tmp_path: Path
 ) -> None:
     file_before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    tables_before = _table_digests(warehouse)
+    data = data_folder(warehouse)
+    versions_before = set(data.glob("*/*"))
     log = log_path(warehouse)
     command = [sys.executable, "-m", "kotoeval", "ingest", "--source", str(tiny.out)]
     command += ["--warehouse", str(warehouse), "--key", str(key)]
@@ -263,10 +271,13 @@ def test_a_killed_ingest_leaves_the_earlier_warehouse_readable_and_unchanged(
         process.send_signal(signal.SIGKILL)
         process.wait()
     assert process.returncode == -signal.SIGKILL
-    staged = list(tmp_path.glob(f".{warehouse.name}.scratch-*/publish/*"))
-    assert staged, "the kill came before any table was staged"
+    assert set(data.glob("*/*")) > versions_before, "the kill came before any table was written"
     assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == file_before  # not a byte changed
-    open_warehouse(warehouse).close()  # opening removes what the killed run left
+    assert _table_digests(warehouse) == tables_before
+    open_warehouse(warehouse).close()  # a reader leaves what may be another ingest's
+    assert set(data.glob("*/*")) > versions_before
+    open_warehouse(warehouse, writer=True).close()  # the next writer removes the leftovers
+    assert set(data.glob("*/*")) == versions_before
     assert not list(tmp_path.glob(".*scratch*"))
     report = ingest(tiny.out, warehouse, key)
     assert all(load.reconciles for load in report.loads)

@@ -6,7 +6,6 @@ import datetime
 import tempfile
 from pathlib import Path
 
-import duckdb
 import ibis
 import pytest
 from hypothesis import given, settings
@@ -19,6 +18,7 @@ from kotoeval.ingest.run import ingest
 from kotoeval.ingest.validate import checked_rows, compact_code, value_checks
 from kotoeval.registers import REGISTERS
 from kotoeval.warehouse.engine import Engine, connect
+from tests.helpers import open_warehouse_file
 
 # Valid identity codes: the check character is "0123456789ABCDEFHJKLMNPRSTUVWXY"[ddmmyynnn % 31];
 # an odd individual number (123) is a man, an even one (244) a woman.
@@ -112,7 +112,7 @@ EXPECTED = {
 def test_every_rule_on_known_rows(delivery: Path, key: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     report = ingest(delivery, warehouse, key)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse_file(warehouse) as con:
         found = set(con.sql('SELECT register, row, rule, "column" FROM quarantine').fetchall())
         lines = con.sql("SELECT DISTINCT line - row FROM quarantine").fetchall()
         population = con.sql(
@@ -156,7 +156,7 @@ def test_the_finnish_spreadsheet_dialect_reads_decimal_commas(tmp_path: Path, ke
     )
     warehouse = tmp_path / "w.duckdb"
     ingest(folder, warehouse, key)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse_file(warehouse) as con:
         assert con.sql("SELECT disposable_income FROM population").fetchall() == [(14500.5,)]
 
 
@@ -209,7 +209,7 @@ def test_a_code_written_with_unicode_look_alikes_links_to_the_same_person(
     (folder / "benefits.csv").write_text("\n".join(benefits) + "\n", encoding="utf-8")
     warehouse = tmp_path / "w.duckdb"
     ingest(folder, warehouse, key)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse_file(warehouse) as con:
         assert con.sql("SELECT count(*) FROM quarantine").fetchone() == (0,)
         pids = con.sql("SELECT DISTINCT pid FROM benefits").fetchall()
         assert pids == con.sql("SELECT DISTINCT pid FROM population").fetchall()

@@ -7,7 +7,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,7 +19,7 @@ from kotoeval.i18n import LANGUAGES, Texts
 from kotoeval.report.html import render, write_report
 from kotoeval.report.pdf import rendered_text, screenshot, to_pdf
 from kotoeval.study.release import release_study
-from tests.helpers import Studied
+from tests.helpers import Studied, open_warehouse_file
 
 COUNT_COLUMNS = ("n_treated", "n_comparison", "persons")
 
@@ -38,7 +37,7 @@ def test_bundle_has_manifest_tables_figures_and_log(small: Studied, bundle: Path
     assert m["rules"]["name"] == "threshold_5" and m["kotoeval_version"]
     assert re.match(r"\d{4}-\d\d-\d\dT", m["released_at"])
     warehouse = small.results["oske"].folder.parent / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse_file(warehouse) as con:
         loads = dict(con.execute("select register, fingerprint from loads").fetchall())
     assert {r: v["fingerprint"] for r, v in m["inputs"].items()} == loads
     for name, table in b.tables.items():
@@ -58,7 +57,7 @@ def test_bundle_has_manifest_tables_figures_and_log(small: Studied, bundle: Path
 def test_no_person_level_row_leaves_in_any_kind_of_output(small: Studied, bundle: Path) -> None:
     b = read_bundle(bundle)
     warehouse = small.results["oske"].folder.parent / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_warehouse_file(warehouse) as con:
         pids = {p for (p,) in con.execute("select pid from population").fetchall()}
     threshold = PRESETS["threshold_5"].threshold
     for name, table in b.tables.items():

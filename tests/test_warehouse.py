@@ -10,7 +10,7 @@ import ibis
 import pytest
 
 from kotoeval.errors import SpecError
-from kotoeval.warehouse import EngineName, open_warehouse
+from kotoeval.warehouse import EngineName, data_folder, open_warehouse
 
 
 def test_what_the_engine_held_never_reaches_the_warehouse_file(tmp_path: Path) -> None:
@@ -30,7 +30,10 @@ def test_what_the_engine_held_never_reaches_the_warehouse_file(tmp_path: Path) -
         assert wh.table("persons").count().to_pyarrow().as_py() == 2_000_000
     finally:
         wh.close()
-    assert path.read_bytes().count(b"SECRET") == 0
+    parquet = list(data_folder(path).rglob("*.parquet"))
+    assert parquet  # the view's data, written by the engine (its Parquet writer leaks nothing)
+    for file in [path, *parquet]:
+        assert file.read_bytes().count(b"SECRET") == 0
 
 
 def test_one_writer_at_a_time_and_readers_see_published_tables(tmp_path: Path) -> None:
@@ -64,15 +67,59 @@ def test_a_failed_publication_leaves_the_file_as_it_was(tmp_path: Path) -> None:
         wh.write("a", ibis.memtable({"x": [1]}))
         wh.publish()
         before = path.read_bytes()
+        versions = set(data_folder(path).glob("*/*"))
         wh.write("a", ibis.memtable({"x": [2]}))
         wh.write("b", ibis.memtable({"y": [3]}))
-        for part in (wh.engine.scratch / "publish" / "b").iterdir():
+        for part in data_folder(path).glob("b/*/*.parquet"):
             part.write_bytes(b"not parquet")  # the second table breaks after the first is in
         with pytest.raises(SpecError, match="could not be written and is as it was"):
             wh.publish()
+        assert wh.table("a").x.sum().to_pyarrow().as_py() == 1
     finally:
         wh.close()
     assert path.read_bytes() == before
+    assert set(data_folder(path).glob("*/*")) == versions  # the refused versions are gone
+
+
+@pytest.mark.parametrize("layout", ["w.duckdb", "w"])
+def test_versions_are_kept_while_pending_and_removed_once_replaced(
+    tmp_path: Path, layout: str
+) -> None:
+    path = tmp_path / layout
+    data = data_folder(path) if path.suffix else path / "tables"
+    writer = open_warehouse(path, writer=True)
+    try:
+        writer.write("t", ibis.memtable({"x": [1]}))
+        writer.publish()
+        first = set(data.glob("t/*"))
+        writer.write("t", ibis.memtable({"x": [2]}))
+        pending = set(data.glob("t/*")) - first
+        assert len(first) == 1 and len(pending) == 1
+        open_warehouse(path).close()  # a reader opening meanwhile must not take it for litter
+        assert set(data.glob("t/*")) == first | pending
+        writer.publish()
+        assert set(data.glob("t/*")) == pending  # the replaced version is removed
+    finally:
+        writer.close()
+
+
+def test_a_moved_warehouse_file_reads_its_tables_from_beside_it(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "w.duckdb"
+    wh = open_warehouse(path, writer=True)
+    try:
+        wh.write("t", ibis.memtable({"x": [1, 2]}))
+        wh.publish()
+    finally:
+        wh.close()
+    moved = tmp_path / "b" / "w.duckdb"
+    moved.parent.mkdir()
+    path.rename(moved)
+    data_folder(path).rename(data_folder(moved))
+    reader = open_warehouse(moved)
+    try:
+        assert reader.table("t").x.sum().to_pyarrow().as_py() == 3
+    finally:
+        reader.close()
 
 
 def test_publication_waits_for_a_reader_to_close(tmp_path: Path) -> None:

@@ -129,7 +129,10 @@ def ingest(
     source: Annotated[Path, typer.Option(help="Folder of the delivered register files.")],
     warehouse: Annotated[
         Path,
-        typer.Option(help="A .duckdb file, or a folder for a Parquet dataset (needed by Spark)."),
+        typer.Option(
+            help="A .duckdb file (its tables' Parquet files go in <file>.files beside it), "
+            "or a folder for a Parquet dataset (needed by Spark)."
+        ),
     ],
     key: Annotated[Path, typer.Option(help="Project key file made by `kotoeval keygen`.")],
     engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark (local PySpark).")] = (

@@ -5,6 +5,6 @@ engine; :class:`Warehouse` reads published tables and swaps new ones in all at o
 """
 
 from kotoeval.warehouse.engine import ENGINES, Engine, EngineName
-from kotoeval.warehouse.store import Warehouse, open_warehouse
+from kotoeval.warehouse.store import Warehouse, data_folder, open_warehouse
 
-__all__ = ["ENGINES", "Engine", "EngineName", "Warehouse", "open_warehouse"]
+__all__ = ["ENGINES", "Engine", "EngineName", "Warehouse", "data_folder", "open_warehouse"]
