@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -160,7 +161,10 @@ class _Run:
         reg = source.register
         name = reg.name
         self.notify(name, "reading")
-        staged = stage(self.engine, source)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Hashing takes a second a gigabyte; beside the staging, which reads the files too.
+            fingerprinted = pool.submit(fingerprint, source.files)
+            staged = stage(self.engine, source)
         rows_in = int(staged.count().to_pyarrow().as_py())
         log.info("%s: %d rows from %s", name, rows_in, ", ".join(f.name for f in source.files))
         if source.extra_columns:
@@ -182,9 +186,7 @@ class _Run:
         # row is kept: its place, its person, its key and periods, and its first broken rule.
         # Whole rows are drawn from the staged copy again for the few that are rejected and
         # for the rest as they are written.
-        verdicts = self.engine.materialise(
-            f"verdicts_{name}", every.rows.select(*narrow_columns(reg))
-        )
+        verdicts = self.engine.materialise(f"verdicts_{name}", narrow_columns(reg, every.rows))
         failed = verdicts.filter(verdicts._check.notnull())
         rule, column = every.rule_and_column(failed._check)
         rejected = ibis.union(
@@ -225,7 +227,7 @@ class _Run:
         load = RegisterLoad(
             register=name,
             files=[f.name for f in source.files],
-            fingerprint=fingerprint(source.files),
+            fingerprint=fingerprinted.result(),
             rows_in=rows_in,
             loaded=loaded_rows,
             quarantined=sum(by_rule.values()) - duplicates,
@@ -292,7 +294,7 @@ class _Run:
         # Computed on its own: joined as it stands, the engine may misjudge its size and build
         # its hash table on the whole staged register instead.
         repeated = self.engine.materialise(
-            f"repeated_{reg.name}", repeated_keys(verdicts, key).select(*PLACE)
+            f"repeated_{reg.name}", repeated_keys(verdicts).select(*PLACE)
         )
         suspects = self.engine.materialise(
             f"suspects_{reg.name}", checked(staged.semi_join(repeated, PLACE)).rows

@@ -306,28 +306,31 @@ def key_columns(reg: Register) -> list[str]:
     return ["pkey" if c == "hetu" else c for c in reg.key]
 
 
-def narrow_columns(reg: Register) -> list[str]:
-    """What the verdicts keep of each row: place, person, key, periods, first broken rule."""
+def narrow_columns(reg: Register, rows: ir.Table) -> ir.Table:
+    """The verdicts: what the later steps need of each row.
+
+    Its place, person, key, periods and first broken rule, and ``_h``, one hash of its key
+    (see :func:`repeated_keys`).
+    """
     periods = [c for period in reg.periods[:1] for c in period] if reg.non_overlapping else []
-    return list(dict.fromkeys([*PLACE, "pkey", *key_columns(reg), *periods, "_check"]))
+    names = list(dict.fromkeys([*PLACE, "pkey", *key_columns(reg), *periods, "_check"]))
+    key = ibis.struct({c: rows[c] for c in key_columns(reg)})
+    return rows.select(*names, _h=key.hash())
 
 
-def repeated_keys(rows: ir.Table, key: list[str]) -> ir.Table:
-    """Rows that passed the row rules and whose key's hash occurs more than once.
+def repeated_keys(verdicts: ir.Table) -> ir.Table:
+    """Verdicts that passed the row rules and whose key's hash occurs more than once.
 
     Counting one hash per row is cheaper than grouping by the key's columns; a collision only
-    adds rows to the suspects, which are then compared on the key itself. The count reads
-    ``rows`` on its own (not through the filtered table the result is drawn from), so that the
-    engine does not hold a second copy of the whole register for the two uses.
+    adds rows to the suspects, which are then compared on the key itself. The hash is computed
+    once, with the verdicts: hashing 28 million keys again for each use cost a second. The
+    count reads the verdicts on its own (not through the filtered table the result is drawn
+    from), so that the engine does not hold a copy of the whole register for the two uses.
     """
-
-    def hashed(table: ir.Table) -> ir.IntegerValue:
-        return ibis.struct({c: table[c] for c in key}).hash()
-
-    counted = rows.select(_h=hashed(rows), _check=rows._check).filter(ibis._._check.isnull())
+    counted = verdicts.select("_h", "_check").filter(ibis._._check.isnull())
     repeated = counted.group_by("_h").agg(_n=ibis._.count()).filter(ibis._._n > 1)
-    valid = rows.filter(rows._check.isnull())
-    return valid.filter(hashed(valid).isin(repeated._h))
+    valid = verdicts.filter(verdicts._check.isnull())
+    return valid.filter(valid._h.isin(repeated._h))
 
 
 def rejected_rows(rows: ir.Table, rule: str, column: str | None) -> ir.Table:
