@@ -16,7 +16,6 @@ from kotoeval import __version__
 from kotoeval.errors import KotoevalError, SpecError
 from kotoeval.registers.docs import render as render_registers
 from kotoeval.synth.params import SCALES
-from kotoeval.synth.world import generate
 
 app = typer.Typer(
     name="kotoeval",
@@ -67,6 +66,7 @@ def synth(
 ) -> None:
     """Write a synthetic register world in the input contract, with its ground truth."""
     from kotoeval.cli.report import print_world, progress_bar, wide_console
+    from kotoeval.synth.world import generate
 
     with progress_bar(console, "Simulating lives") as advance:
         summary = generate(scale, seed, out, format, defects, confounding, workers or None, advance)  # type: ignore[arg-type]
@@ -97,6 +97,7 @@ def demo(
     from kotoeval.study.release import default_bundle, release_study
     from kotoeval.study.run import run_study
     from kotoeval.study.spec import EXAMPLES, load_spec
+    from kotoeval.synth.world import generate
 
     world = out / "world"
     with progress_bar(console, f"Synthetic world ({scale})") as advance:

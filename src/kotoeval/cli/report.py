@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -19,14 +19,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from kotoeval.cli.truth import compared_truth
 from kotoeval.ingest.reconcile import IngestReport
 from kotoeval.outcomes import OUTCOMES
 from kotoeval.registers import REGISTERS
 from kotoeval.registers.rules import RULE_DESCRIPTIONS, RULES
-from kotoeval.study.release import default_bundle
-from kotoeval.study.run import StudyResult
-from kotoeval.synth.world import CLIENT_TRUTH, WorldSummary
+
+if TYPE_CHECKING:  # the study and the world import SciPy and more: not for every command
+    from kotoeval.study.run import StudyResult
+    from kotoeval.synth.world import WorldSummary
 
 HEADLINE_OUTCOMES = ("vocational_completed_36m", "earnings_y2", "expert_share_y2")
 
@@ -242,6 +242,10 @@ def print_demo(
     key: bytes,
 ) -> None:
     """The demo's report: the world, the ingest, the studies beside the truth, where to look."""
+    from kotoeval.cli.truth import compared_truth
+    from kotoeval.study.release import default_bundle
+    from kotoeval.synth.world import CLIENT_TRUTH
+
     print_world(console, s)
     print_ingest(console, report)
     truth = json.loads((s.out / "truth.json").read_text(encoding="utf-8"))["programmes"]
