@@ -103,7 +103,7 @@ def test_versions_are_kept_while_pending_and_removed_once_replaced(
         writer.close()
 
 
-def test_a_moved_warehouse_file_reads_its_tables_from_beside_it(tmp_path: Path) -> None:
+def test_a_moved_and_renamed_warehouse_reads_its_tables_from_beside_it(tmp_path: Path) -> None:
     path = tmp_path / "a" / "w.duckdb"
     wh = open_warehouse(path, writer=True)
     try:
@@ -111,7 +111,7 @@ def test_a_moved_warehouse_file_reads_its_tables_from_beside_it(tmp_path: Path) 
         wh.publish()
     finally:
         wh.close()
-    moved = tmp_path / "b" / "w.duckdb"
+    moved = tmp_path / "b" / "x.duckdb"  # with its folder, x.duckdb.files
     moved.parent.mkdir()
     path.rename(moved)
     data_folder(path).rename(data_folder(moved))
