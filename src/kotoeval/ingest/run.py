@@ -40,18 +40,17 @@ from kotoeval.ingest.reconcile import LOADS, IngestReport, RegisterLoad, load_ro
 from kotoeval.ingest.stage import stage, unstage
 from kotoeval.ingest.validate import (
     PLACE,
-    Checked,
     checked_rows,
     differing_column,
     duplicates,
     key_columns,
     key_counts,
-    narrow_columns,
     overlapping,
     person_codes,
     rejected_rows,
     repeated_keys,
     value_checks,
+    with_key_hash,
 )
 from kotoeval.registers import REGISTERS, Register
 from kotoeval.warehouse import EngineName, Warehouse, open_warehouse
@@ -177,28 +176,24 @@ class _Run:
         }
         self.notify(name, "validating")
         values = value_checks(self.engine, reg, staged, source.decimal)
-
-        def checked(rows: ir.Table) -> Checked:
-            return checked_rows(reg, rows, links, values, source.decimal)
-
-        every = checked(staged)
-        # The rules are applied to every row once, and only what the later steps need of each
-        # row is kept: its place, its person, its key and periods, and its first broken rule.
-        # Whole rows are drawn from the staged copy again for the few that are rejected and
-        # for the rest as they are written.
-        verdicts = self.engine.materialise(f"verdicts_{name}", narrow_columns(reg, every.rows))
-        failed = verdicts.filter(verdicts._check.notnull())
+        every = checked_rows(reg, staged, links, values, source.decimal)
+        # The rules are applied to every row once, and the result is kept whole (keys in place
+        # of identifiers, values typed, the first rule broken): the later steps (cross-row
+        # rules, the rows to load, the rows to quarantine) read it, not the delivered text.
+        rows = self.engine.materialise(f"checked_{name}", with_key_hash(reg, every.rows))
+        unstage(self.engine, source)
+        failed = rows.filter(rows._check.notnull())
         rule, column = every.rule_and_column(failed._check)
         rejected = ibis.union(
             failed.select("_part", "_row", _rule=rule, _column=column),
-            self._cross_row(reg, verdicts, staged, checked),
+            self._cross_row(reg, rows),
         )
-        valid = verdicts.filter(verdicts._check.isnull())
+        valid = rows.filter(rows._check.isnull())
         if name == "population":
             # Everyone with a valid identity code in the population register is a resident,
             # whether or not their row passed the other rules.
             bad_code = [i for i, (_, column) in enumerate(every.labels) if column == "hetu"]
-            residents = verdicts.filter(~verdicts._check.isin(bad_code).fill_null(False))
+            residents = rows.filter(~rows._check.isin(bad_code).fill_null(False))
             self.residents = self.engine.materialise(
                 "residents", residents.select("pkey").distinct()
             )
@@ -206,12 +201,17 @@ class _Run:
             rejected = ibis.union(rejected, self._unlinked(reg, valid, rejected))
         rejected = self.engine.materialise(f"rejected_{name}", rejected)
         self.notify(name, "writing")
-        self.wh.write(name, self._output(reg, checked(staged.anti_join(rejected, PLACE)).rows))
+        # Pseudonyms joined before the rejected rows are taken out: the engine then builds its
+        # hash tables on the maps, not on the register (DuckDB misjudged the size of the rows
+        # left by the anti-join and took twice as long).
+        loaded = self._pseudonyms(reg, valid).anti_join(rejected, PLACE)
+        self.wh.write(name, self._output(reg, loaded))
         quarantined = self.engine.materialise(
             f"quarantine_{name}",
-            quarantine_rows(reg, checked(staged.semi_join(rejected, PLACE)).rows, rejected, source),
+            quarantine_rows(
+                reg, self._pseudonyms(reg, rows.semi_join(rejected, PLACE)), rejected, source
+            ),
         )
-        unstage(self.engine, source)
         self.quarantine.append(quarantined)
         by_rule = {
             row["rule"]: int(row["n"])
@@ -221,7 +221,7 @@ class _Run:
             .to_pylist()
         }
         loaded_rows, persons, linked = self._counted(valid.anti_join(rejected, PLACE))
-        for scratch in ("verdicts", "repeated", "suspects", "rejected"):
+        for scratch in ("checked", "suspects", "rejected"):
             self.engine.drop(f"{scratch}_{name}")
         duplicates = by_rule.get("duplicate_row", 0)
         load = RegisterLoad(
@@ -270,34 +270,23 @@ class _Run:
             self.sizes[purpose] += len(codes)
             self.maps[purpose] = self.engine.append_arrow(f"map_{purpose}", table)
         mapped = self.maps[purpose]
-        wanted = ["pkey", "pid", "problem", "sex"] if purpose == "person" else ["pkey", "pid"]
+        wanted = ["pkey", "problem", "sex"] if purpose == "person" else ["pkey"]
         links = coded.left_join(mapped, "code").select("raw", *wanted)
         return self.engine.materialise(f"links_{register}_{column}", links)
 
-    def _cross_row(
-        self,
-        reg: Register,
-        verdicts: ir.Table,
-        staged: ir.Table,
-        checked: Callable[[ir.Table], Checked],
-    ) -> ir.Table:
+    def _cross_row(self, reg: Register, rows: ir.Table) -> ir.Table:
         """Rows rejected by the cross-row rules: ``_part``, ``_row``, ``_rule``, ``_column``.
 
-        ``verdicts`` are the narrow verdicts of every row; the rules look at those that passed
-        the row rules. Only rows whose key occurs more than once can be duplicates or
-        conflicts: they are found on the verdicts by one aggregation, and their whole rows are
-        drawn from ``staged`` and examined on their own, a small table.
+        ``rows`` are the checked rows of the register; the rules look at those that passed the
+        row rules. Only rows whose key occurs more than once can be duplicates or conflicts:
+        they are found by one pass over the keys' hashes and examined on their own, a small
+        table.
         """
-        valid = verdicts.filter(verdicts._check.isnull())
+        valid = rows.filter(rows._check.isnull())
         key = key_columns(reg)
         values = ["pkey" if c.name == "hetu" else c.name for c in reg.columns]
-        # Computed on its own: joined as it stands, the engine may misjudge its size and build
-        # its hash table on the whole staged register instead.
-        repeated = self.engine.materialise(
-            f"repeated_{reg.name}", repeated_keys(verdicts).select(*PLACE)
-        )
         suspects = self.engine.materialise(
-            f"suspects_{reg.name}", checked(staged.semi_join(repeated, PLACE)).rows
+            f"suspects_{reg.name}", repeated_keys(rows, self.engine.sorts_whole_tables)
         )
         suspects = duplicates(suspects, values)
         rejected = [rejected_rows(suspects.filter(suspects._copy > 0), "duplicate_row", None)]
@@ -353,6 +342,21 @@ class _Run:
         row = persons.aggregate(**totals).to_pyarrow().to_pylist()[0]
         linked = None if self.residents is None else int(row["linked"] or 0)
         return int(row["rows"] or 0), int(row["persons"]), linked
+
+    def _pseudonyms(self, reg: Register, rows: ir.Table) -> ir.Table:
+        """Checked ``rows`` with the pseudonyms of their keys.
+
+        ``pid`` of the person and ``_<column>_pid`` of each employer or family identifier, null
+        where the key is null.
+        """
+        for c in reg.columns:
+            if c.pseudonym is None:
+                continue
+            known = self.maps[c.pseudonym]
+            key, pid = ("pkey", "pid") if c.pseudonym == "person" else (c.name, f"_{c.name}_pid")
+            right = known.select(_k=known.pkey, **{pid: known.pid})
+            rows = rows.left_join(right, rows[key] == right._k).drop("_k")
+        return rows
 
     def _output(self, reg: Register, loaded: ir.Table) -> ir.Table:
         """Loaded rows as stored: pseudonyms in place of identifiers, contract types."""

@@ -48,6 +48,9 @@ class Engine:
         self.con = con
         self.scratch = scratch
         self._files: dict[str, Path] = {}
+        #: Whether a window ordered over a whole table (no partition) runs in parallel: DuckDB
+        #: sorts on every core, Spark moves every row into one task for it.
+        self.sorts_whole_tables = name == "duckdb"
 
     def materialise(self, name: str, expr: ir.Table) -> ir.Table:
         """Compute ``expr`` once and keep it as a scratch table: a Parquet file in scratch.
