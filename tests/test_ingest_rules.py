@@ -15,7 +15,7 @@ from stdnum.fi import hetu as stdnum_hetu
 
 from kotoeval.ingest.pseudonym import person_map
 from kotoeval.ingest.run import ingest
-from kotoeval.ingest.validate import checked_rows, compact_code, value_checks
+from kotoeval.ingest.validate import checked_rows, compact_code, repeated_keys, value_checks
 from kotoeval.registers import REGISTERS
 from kotoeval.warehouse.engine import Engine, connect
 from tests.helpers import open_warehouse_file
@@ -220,6 +220,34 @@ date_texts = st.sampled_from(
     ["2020-01-31", "2020-02-30", "1899-12-31", "2101-01-01", "2020-1-05", "20200105", "x", None]
 )
 month_texts = st.sampled_from(["2020-01", "2020-12", "2020-13", "2020-00", "2020-1", "x", None])
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(st.integers(-3, 3), st.sampled_from([None, None, 4])), min_size=0, max_size=30
+    )
+)
+def test_repeated_keys_are_found_alike_by_sorting_and_by_grouping(
+    rows: list[tuple[int, int | None]],
+) -> None:
+    """Both ways of finding repeated key hashes give the rows that passed the row rules and
+    share their hash with another such row; rows that failed a rule neither count nor come out.
+    """
+    table = ibis.memtable(
+        {
+            "_row": list(range(len(rows))),
+            "_h": [h for h, _ in rows],
+            "_check": [c for _, c in rows],
+        },
+        schema={"_row": "int64", "_h": "int64", "_check": "int64"},
+    )
+    valid = [h for h, check in rows if check is None]
+    expected = [i for i, (h, check) in enumerate(rows) if check is None and valid.count(h) > 1]
+    con = ibis.duckdb.connect()
+    for by_sorting in (True, False):
+        found = con.to_pyarrow(repeated_keys(table, by_sorting).order_by("_row"))
+        assert found.column("_row").to_pylist() == expected, by_sorting
 
 
 @settings(max_examples=25, deadline=None)
