@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.fi import hetu as stdnum_hetu
 
+from kotoeval.ingest.cross_row import repeated_keys
 from kotoeval.ingest.pseudonym import person_map
 from kotoeval.ingest.run import ingest
-from kotoeval.ingest.validate import checked_rows, compact_code, repeated_keys, value_checks
+from kotoeval.ingest.validate import checked_rows, compact_code, value_checks
 from kotoeval.registers import REGISTERS
 from kotoeval.warehouse.engine import Engine, connect
 from tests.helpers import open_warehouse_file

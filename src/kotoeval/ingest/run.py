@@ -20,9 +20,10 @@ What the warehouse holds afterwards:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,26 +33,14 @@ import pyarrow as pa
 
 from kotoeval import __version__
 from kotoeval.errors import DeliveryError, KeyFileError
+from kotoeval.ingest.cross_row import PLACE, cross_row_rejections, rejected_rows, with_key_hash
 from kotoeval.ingest.delivery import Source, fingerprint, open_delivery
 from kotoeval.ingest.keys import Purpose, derived_key, key_check, load_key
 from kotoeval.ingest.pseudonym import identifier_map, person_map
 from kotoeval.ingest.quarantine import quarantine_rows
 from kotoeval.ingest.reconcile import LOADS, IngestReport, RegisterLoad, load_row
-from kotoeval.ingest.stage import stage, unstage
-from kotoeval.ingest.validate import (
-    PLACE,
-    checked_rows,
-    differing_column,
-    duplicates,
-    key_columns,
-    key_counts,
-    overlapping,
-    person_codes,
-    rejected_rows,
-    repeated_keys,
-    value_checks,
-    with_key_hash,
-)
+from kotoeval.ingest.stage import stage_files, staged_table, unstage
+from kotoeval.ingest.validate import checked_rows, person_codes, value_checks
 from kotoeval.registers import REGISTERS, Register
 from kotoeval.warehouse import EngineName, Warehouse, open_warehouse
 
@@ -86,7 +75,7 @@ def ingest(
             _check_key(wh, key)
             run = _Run(wh, key, notify)
             ordered = sorted(sources.values(), key=lambda s: list(REGISTERS).index(s.register.name))
-            loads = [run.load(s) for s in ordered]
+            loads = run.load_all(ordered)
             run.finish(loads)
             published = wh.publish()
             log.info("published %s", ", ".join(published))
@@ -156,14 +145,41 @@ class _Run:
             self.residents = published  # pids; turned into keys once the map is known
         self.quarantine: list[ir.Table] = []
 
-    def load(self, source: Source) -> RegisterLoad:
+    def load_all(self, sources: list[Source]) -> list[RegisterLoad]:
+        """Load ``sources`` in order, each staged while the engine checks the one before it.
+
+        Staging (Arrow parsing and writing text) and fingerprinting (a second a gigabyte) run
+        in threads of their own, one register ahead: they fill the time the engine leaves a
+        core idle, and they hold no more than a few blocks of a file in memory.
+        """
+        cancelled = threading.Event()
+        loads: list[RegisterLoad] = []
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kotoeval-stage") as pool:
+
+            def ahead(source: Source) -> tuple[Future[str], Future[None]]:
+                return (
+                    pool.submit(fingerprint, source.files),
+                    pool.submit(stage_files, self.engine.scratch, source, cancelled),
+                )
+
+            try:
+                coming = [ahead(source) for source in sources[:1]]
+                for i, source in enumerate(sources):
+                    self.notify(source.register.name, "reading")
+                    fingerprinted, copied = coming.pop()
+                    copied.result()
+                    coming = [ahead(later) for later in sources[i + 1 : i + 2]]
+                    loads.append(self.load(source, fingerprinted))
+            except BaseException:
+                cancelled.set()  # the next register's staging stops at its next block
+                raise
+        return loads
+
+    def load(self, source: Source, fingerprinted: Future[str]) -> RegisterLoad:
+        """Check, pseudonymise and link one staged register; write its loaded rows."""
         reg = source.register
         name = reg.name
-        self.notify(name, "reading")
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # Hashing takes a second a gigabyte; beside the staging, which reads the files too.
-            fingerprinted = pool.submit(fingerprint, source.files)
-            staged = stage(self.engine, source)
+        staged = staged_table(self.engine, source)
         rows_in = int(staged.count().to_pyarrow().as_py())
         log.info("%s: %d rows from %s", name, rows_in, ", ".join(f.name for f in source.files))
         if source.extra_columns:
@@ -186,7 +202,7 @@ class _Run:
         rule, column = every.rule_and_column(failed._check)
         rejected = ibis.union(
             failed.select("_part", "_row", _rule=rule, _column=column),
-            self._cross_row(reg, rows),
+            cross_row_rejections(self.engine, reg, rows),
         )
         valid = rows.filter(rows._check.isnull())
         if name == "population":
@@ -273,41 +289,6 @@ class _Run:
         wanted = ["pkey", "problem", "sex"] if purpose == "person" else ["pkey"]
         links = coded.left_join(mapped, "code").select("raw", *wanted)
         return self.engine.materialise(f"links_{register}_{column}", links)
-
-    def _cross_row(self, reg: Register, rows: ir.Table) -> ir.Table:
-        """Rows rejected by the cross-row rules: ``_part``, ``_row``, ``_rule``, ``_column``.
-
-        ``rows`` are the checked rows of the register; the rules look at those that passed the
-        row rules. Only rows whose key occurs more than once can be duplicates or conflicts:
-        they are found by one pass over the keys' hashes and examined on their own, a small
-        table.
-        """
-        valid = rows.filter(rows._check.isnull())
-        key = key_columns(reg)
-        values = ["pkey" if c.name == "hetu" else c.name for c in reg.columns]
-        suspects = self.engine.materialise(
-            f"suspects_{reg.name}", repeated_keys(rows, self.engine.sorts_whole_tables)
-        )
-        suspects = duplicates(suspects, values)
-        rejected = [rejected_rows(suspects.filter(suspects._copy > 0), "duplicate_row", None)]
-        unique = key_counts(suspects.filter(suspects._copy == 0), key)
-        conflicts = unique.filter(unique._same_key > 1)
-        others = [c for c in values if c not in key]
-        rejected.append(
-            conflicts.select(
-                "_part",
-                "_row",
-                _rule=ibis.literal("conflicting_duplicate"),
-                _column=differing_column(conflicts, key, others),
-            )
-        )
-        if reg.non_overlapping:
-            start, end = reg.periods[0]
-            rest = valid.anti_join(ibis.union(*rejected), PLACE)
-            rest = rest.mutate(_overlap=overlapping(rest, "pkey", start, end))
-            rest = rest.filter(rest._overlap)  # a column first: Spark cannot filter on a window
-            rejected.append(rejected_rows(rest, "overlapping_period", start))
-        return ibis.union(*rejected)
 
     def _unlinked(self, reg: Register, valid: ir.Table, rejected: ir.Table) -> ir.Table:
         """Rows of persons who are not in the population register."""

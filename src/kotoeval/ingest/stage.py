@@ -44,24 +44,33 @@ _BATCH_ROWS = 1 << 20
 _AHEAD = 2
 
 
-def stage(engine: Engine, source: Source) -> ir.Table:
-    """The register of ``source`` as a scratch table of text with ``_part`` and ``_row``."""
-    folder = _folder(engine, source)
+def stage_files(scratch: Path, source: Source, cancelled: threading.Event) -> None:
+    """Write the scratch copy of the register of ``source`` into the folder ``scratch``.
+
+    Files and Arrow only, no engine: ingest runs it in a thread of its own, for the next
+    register while the engine checks the current one. It stops, leaving a partial copy, once
+    ``cancelled`` is set.
+    """
+    folder = _folder(scratch, source)
     folder.mkdir()
     schema = _schema(source)
     for part, path in enumerate(source.files):
         batches = _staged_batches(source, path, part, schema)
-        _write_parquet(batches, schema, folder / f"part-{part:05d}.parquet")
-    return engine.read_parquet(f"stage_{source.register.name}", folder)
+        _write_parquet(batches, schema, folder / f"part-{part:05d}.parquet", cancelled)
+
+
+def staged_table(engine: Engine, source: Source) -> ir.Table:
+    """The copy :func:`stage_files` wrote, as a table of text with ``_part`` and ``_row``."""
+    return engine.read_parquet(f"stage_{source.register.name}", _folder(engine.scratch, source))
 
 
 def unstage(engine: Engine, source: Source) -> None:
-    """Remove the scratch copy :func:`stage` made of a register's files."""
-    shutil.rmtree(_folder(engine, source), ignore_errors=True)
+    """Remove the scratch copy :func:`stage_files` made of a register's files."""
+    shutil.rmtree(_folder(engine.scratch, source), ignore_errors=True)
 
 
-def _folder(engine: Engine, source: Source) -> Path:
-    return engine.scratch / f"stage-{source.register.name}"
+def _folder(scratch: Path, source: Source) -> Path:
+    return scratch / f"stage-{source.register.name}"
 
 
 def _schema(source: Source) -> pa.Schema:
@@ -86,7 +95,9 @@ def _staged_batches(
         row += n
 
 
-def _write_parquet(batches: Iterator[pa.RecordBatch], schema: pa.Schema, out: Path) -> None:
+def _write_parquet(
+    batches: Iterator[pa.RecordBatch], schema: pa.Schema, out: Path, cancelled: threading.Event
+) -> None:
     """Write ``batches`` to one Parquet file, in a second thread while the next batch is read.
 
     Parsing and writing each take about half the time; overlapped, the copy takes the longer of
@@ -119,7 +130,7 @@ def _write_parquet(batches: Iterator[pa.RecordBatch], schema: pa.Schema, out: Pa
     writer.start()
     try:
         for batch in batches:
-            if failed:
+            if failed or cancelled.is_set():
                 break
             pending.put(batch)
     finally:

@@ -1,11 +1,9 @@
-"""Validation as Ibis expressions: the same code on DuckDB and on Spark.
+"""Row rules as Ibis expressions: the same code on DuckDB and on Spark.
 
 Row rules look at one row: types, required values, code lists, ranges, dates, the identity code
 and the sex it implies, period order. A row breaking several is quarantined for the first, in
 the order of :func:`checked_rows` (the identity code first, then the columns in contract order,
-then rules across columns). Cross-row rules then look at the rows that passed: exact duplicates
-are dropped and counted, rows sharing a key with different values are quarantined together,
-and a job-seeker period that starts before the person's previous one ended is quarantined.
+then rules across columns). The rules across rows are in :mod:`kotoeval.ingest.cross_row`.
 """
 
 from __future__ import annotations
@@ -30,8 +28,6 @@ _HETU_PROBLEMS = ("hetu_checksum", "hetu_invalid")
 _NON_ASCII = r"[^\x00-\x7f]"  # valid in RE2 and Java regular expressions
 EARLIEST = "1900-01-01"
 LATEST = "2100-12-31"
-#: An ongoing period (no end date) overlaps everything after its start.
-_OPEN_END = "9999-12-31"
 
 
 @dataclass(frozen=True)
@@ -291,76 +287,3 @@ def checked_rows(
         _delivered=ibis.ifelse(rows._check.notnull(), delivered, ibis.null(delivered.type())),
     )
     return Checked(out, tuple(labels))
-
-
-#: A row's place in the delivery: the file and the row in it.
-PLACE = ["_part", "_row"]
-
-
-def key_columns(reg: Register) -> list[str]:
-    """The register's key as columns of the checked rows (the person's key for ``hetu``)."""
-    return ["pkey" if c == "hetu" else c for c in reg.key]
-
-
-def with_key_hash(reg: Register, rows: ir.Table) -> ir.Table:
-    """``rows`` with ``_h``, one hash of the row's key (see :func:`repeated_keys`)."""
-    return rows.mutate(_h=ibis.struct({c: rows[c] for c in key_columns(reg)}).hash())
-
-
-def repeated_keys(rows: ir.Table, by_sorting: bool) -> ir.Table:
-    """Rows (:func:`with_key_hash`) that passed the row rules and whose key occurs more than once.
-
-    One hash of each row's key is compared, which is cheaper than grouping by the key's
-    columns; a collision only adds rows to the suspects, which are then compared on the key
-    itself. The repeated hashes are found ``by_sorting`` the hashes alone (a hash repeats where
-    it equals the one before it) on an engine that sorts a whole table in parallel: DuckDB
-    takes half the time of grouping 28 million distinct hashes. Elsewhere they are grouped.
-    """
-    valid = rows.filter(rows._check.isnull())
-    hashes = valid.select("_h")
-    if by_sorting:
-        hashes = hashes.mutate(_before=hashes._h.lag().over(ibis.window(order_by=hashes._h)))
-        repeated = hashes.filter(hashes._h == hashes._before)
-    else:
-        repeated = hashes.group_by("_h").agg(_n=ibis._.count()).filter(ibis._._n > 1)
-    return valid.filter(valid._h.isin(repeated._h))
-
-
-def rejected_rows(rows: ir.Table, rule: str, column: str | None) -> ir.Table:
-    """``rows`` as rejections: their place in the delivery, the rule and the column."""
-    return rows.select(
-        *PLACE, _rule=ibis.literal(rule, "string"), _column=ibis.literal(column, "string")
-    )
-
-
-def duplicates(rows: ir.Table, columns: list[str]) -> ir.Table:
-    """``rows`` with ``_copy``: 0 for the first of identical rows (file order), 1… for copies."""
-    window = ibis.window(group_by=[rows[c] for c in columns], order_by=[rows._part, rows._row])
-    return rows.mutate(_copy=ibis.row_number().over(window))
-
-
-def key_counts(rows: ir.Table, key: list[str]) -> ir.Table:
-    """``rows`` with ``_same_key``: how many rows share the row's key."""
-    return rows.mutate(_same_key=rows.count().over(ibis.window(group_by=[rows[c] for c in key])))
-
-
-def differing_column(rows: ir.Table, key: list[str], others: list[str]) -> ir.StringValue:
-    """The first column whose values differ among rows with the same key (conflicts)."""
-    window = ibis.window(group_by=[rows[c] for c in key])
-    size = rows.count().over(window)
-    differs = []
-    for name in others:
-        column = rows[name]
-        present = column.count().over(window)
-        varies = (column.min().over(window) != column.max().over(window)).fill_null(False)
-        differs.append((varies | ((present > 0) & (present < size)), name))
-    return ibis.cases(*differs, else_=ibis.null("string"))
-
-
-def overlapping(rows: ir.Table, person: str, start: str, end: str) -> ir.BooleanValue:
-    """Whether a period starts on or before the end of an earlier period of the same person."""
-    earlier = ibis.window(
-        group_by=rows[person], order_by=[rows[start], rows._part, rows._row], rows=(None, -1)
-    )
-    latest_end = rows[end].fill_null(ibis.date(_OPEN_END)).max().over(earlier)
-    return (rows[start] <= latest_end).fill_null(False)
