@@ -146,32 +146,31 @@ class _Run:
         self.quarantine: list[ir.Table] = []
 
     def load_all(self, sources: list[Source]) -> list[RegisterLoad]:
-        """Load ``sources`` in order, each staged while the engine checks the one before it.
+        """Load ``sources`` in order while the registers after each one are staged.
 
         Staging (Arrow parsing and writing text) and fingerprinting (a second a gigabyte) run
-        in threads of their own, one register ahead: they fill the time the engine leaves a
-        core idle, and they hold no more than a few blocks of a file in memory.
+        in threads of their own, register after register, from the start: they fill the time
+        the engine leaves a core idle, and each holds no more than a few blocks of a file in
+        memory. A failure stops them.
         """
         cancelled = threading.Event()
         loads: list[RegisterLoad] = []
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kotoeval-stage") as pool:
-
-            def ahead(source: Source) -> tuple[Future[str], Future[None]]:
-                return (
-                    pool.submit(fingerprint, source.files),
-                    pool.submit(stage_files, self.engine.scratch, source, cancelled),
-                )
-
+        with (
+            ThreadPoolExecutor(1, thread_name_prefix="kotoeval-stage") as stager,
+            ThreadPoolExecutor(1, thread_name_prefix="kotoeval-fingerprint") as hasher,
+        ):
+            scratch = self.engine.scratch
+            copies = [stager.submit(stage_files, scratch, s, cancelled) for s in sources]
+            prints = [hasher.submit(fingerprint, s.files) for s in sources]
             try:
-                coming = [ahead(source) for source in sources[:1]]
-                for i, source in enumerate(sources):
+                for source, copied, fingerprinted in zip(sources, copies, prints, strict=True):
                     self.notify(source.register.name, "reading")
-                    fingerprinted, copied = coming.pop()
                     copied.result()
-                    coming = [ahead(later) for later in sources[i + 1 : i + 2]]
                     loads.append(self.load(source, fingerprinted))
             except BaseException:
-                cancelled.set()  # the next register's staging stops at its next block
+                cancelled.set()  # the register being staged stops at its next block
+                for waiting in copies + prints:
+                    waiting.cancel()
                 raise
         return loads
 
