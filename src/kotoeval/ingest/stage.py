@@ -47,8 +47,8 @@ _AHEAD = 2
 def stage_files(scratch: Path, source: Source, cancelled: threading.Event) -> None:
     """Write the scratch copy of the register of ``source`` into the folder ``scratch``.
 
-    Files and Arrow only, no engine: ingest runs it in a thread of its own, for the next
-    register while the engine checks the current one. It stops, leaving a partial copy, once
+    Files and Arrow only, no engine: ingest runs it in a thread of its own, for the registers
+    ahead while the engine checks an earlier one. It stops, leaving a partial copy, once
     ``cancelled`` is set.
     """
     folder = _folder(scratch, source)
