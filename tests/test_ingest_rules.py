@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import re
 import tempfile
 from pathlib import Path
 
 import ibis
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.fi import hetu as stdnum_hetu
@@ -16,7 +17,13 @@ from stdnum.fi import hetu as stdnum_hetu
 from kotoeval.ingest.cross_row import repeated_keys
 from kotoeval.ingest.pseudonym import person_map
 from kotoeval.ingest.run import ingest
-from kotoeval.ingest.validate import checked_rows, compact_code, value_checks
+from kotoeval.ingest.validate import (
+    checked_rows,
+    compact_code,
+    not_one_of,
+    not_whole_match,
+    value_checks,
+)
 from kotoeval.registers import REGISTERS
 from kotoeval.warehouse.engine import Engine, connect
 from tests.helpers import open_warehouse_file
@@ -187,6 +194,38 @@ def test_the_map_classifies_codes_as_stdnum_does(codes: list[str]) -> None:
             expected = "hetu_invalid"
         assert row["problem"] == expected
         assert (row["sex"] is None) == (expected is not None)
+
+
+#: The contract's patterns, the types' own, and one whose first alternative is a prefix of
+#: the second (a search finds "A" in "AB"; the whole value is a match of the second).
+PATTERNS = sorted(
+    {c.pattern for r in REGISTERS.values() for c in r.columns if c.pattern}
+    | {r"^[+-]?[0-9]+$", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", r"^[0-9]{4}-[0-9]{2}$", "A|AB"}
+)
+# Staged values are never empty (an empty field is null); digits of other scripts must fail.
+staged_texts = st.one_of(
+    st.none(), st.text(alphabet="0123456789+-ABCDSOXYabso \n\u0663", min_size=1, max_size=8)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(staged_texts, min_size=1, max_size=30))
+@example(["AB", "A", "SO", "2", None])
+def test_patterns_match_whole_values_and_codes_whole_codes(values: list[str | None]) -> None:
+    """The row rules' own forms of a pattern and of a code list (written so that DuckDB checks
+    each distinct value once) say what Python's full match and ``in`` say; null stays null."""
+    table = ibis.memtable({"v": values}, schema={"v": "string"})
+    codes = ("1", "2", "SO", "ab")
+    columns = {f"p{i}": not_whole_match(table.v, p) for i, p in enumerate(PATTERNS)}
+    columns["codes"] = not_one_of(table.v, codes)
+    columns["number"] = table.v.try_cast("int64")
+    columns["numbers"] = not_one_of(columns["number"], [1, 2])
+    got = ibis.duckdb.connect().to_pyarrow(table.select(**columns)).to_pydict()
+    for i, pattern in enumerate(PATTERNS):
+        expected = [None if v is None else not re.fullmatch(pattern, v, re.ASCII) for v in values]
+        assert got[f"p{i}"] == expected, pattern
+    assert got["codes"] == [None if v is None else v not in codes for v in values]
+    assert got["numbers"] == [None if n is None else n not in (1, 2) for n in got["number"]]
 
 
 def test_a_code_written_with_unicode_look_alikes_links_to_the_same_person(
