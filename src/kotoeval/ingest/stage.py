@@ -54,9 +54,13 @@ def stage_files(scratch: Path, source: Source, cancelled: threading.Event) -> No
     folder = _folder(scratch, source)
     folder.mkdir()
     schema = _schema(source)
+    # Text is dictionary-encoded: the engine then checks each distinct code once (see
+    # kotoeval.ingest.validate). Not amounts: nearly all distinct, their dictionary would be
+    # built only to be dropped.
+    coded = ["_part"] + [c.name for c in source.register.columns if c.type != "decimal"]
     for part, path in enumerate(source.files):
         batches = _staged_batches(source, path, part, schema)
-        _write_parquet(batches, schema, folder / f"part-{part:05d}.parquet", cancelled)
+        _write_parquet(batches, schema, coded, folder / f"part-{part:05d}.parquet", cancelled)
 
 
 def staged_table(engine: Engine, source: Source) -> ir.Table:
@@ -96,9 +100,15 @@ def _staged_batches(
 
 
 def _write_parquet(
-    batches: Iterator[pa.RecordBatch], schema: pa.Schema, out: Path, cancelled: threading.Event
+    batches: Iterator[pa.RecordBatch],
+    schema: pa.Schema,
+    coded: list[str],
+    out: Path,
+    cancelled: threading.Event,
 ) -> None:
     """Write ``batches`` to one Parquet file, in a second thread while the next batch is read.
+
+    The columns ``coded`` are dictionary-encoded.
 
     Parsing and writing each take about half the time; overlapped, the copy takes the longer of
     the two. The writer's failure stops the reading, and the reader's stops the writing. A file
@@ -113,7 +123,7 @@ def _write_parquet(
                 out,
                 schema,
                 compression="snappy",  # read back soon and then removed
-                use_dictionary=[name for name in schema.names if name != "_row"],
+                use_dictionary=coded,
                 column_encoding={"_row": "DELTA_BINARY_PACKED"},  # consecutive: almost free
                 # The copy is read whole, never filtered on its text: the text's minimum and
                 # maximum per page would cost the writer a quarter of its time.
