@@ -9,6 +9,7 @@ ended is quarantined.
 from __future__ import annotations
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from kotoeval.registers import Register
@@ -63,7 +64,17 @@ def key_columns(reg: Register) -> list[str]:
 
 def with_key_hash(reg: Register, rows: ir.Table) -> ir.Table:
     """``rows`` with ``_h``, one hash of the row's key (see :func:`repeated_keys`)."""
-    return rows.mutate(_h=ibis.struct({c: rows[c] for c in key_columns(reg)}).hash())
+    return rows.mutate(_h=_engine_hash(ibis.struct({c: rows[c] for c in key_columns(reg)})))
+
+
+@ibis.udf.scalar.builtin(name="hash")
+def _engine_hash(value) -> dt.Int64:  # type: ignore[no-untyped-def]
+    """The engine's own ``hash``, as it comes: DuckDB's 64 bits unsigned, Spark's 32 signed.
+
+    Not Ibis's ``hash()``, which turns DuckDB's into a signed number through a bit string, and
+    that took as long as the hash itself. ``_h`` is only compared with itself, so its type
+    (declared as Ibis's, a signed integer) and width need not be the same on every engine.
+    """
 
 
 def repeated_keys(rows: ir.Table, by_sorting: bool) -> ir.Table:
