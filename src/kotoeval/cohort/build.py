@@ -21,7 +21,12 @@ from kotoeval.cohort.spec import (
     month_index,
     window_of,
 )
-from kotoeval.registers.codes import LANGUAGE_LEVELS, UNEMPLOYED_STATUSES, UNEMPLOYMENT_BENEFITS
+from kotoeval.registers.codes import (
+    LANGUAGE_LEVELS,
+    PROGRAMME_DEGREE_LEVELS,
+    UNEMPLOYED_STATUSES,
+    UNEMPLOYMENT_BENEFITS,
+)
 from kotoeval.registers.reference import load
 from kotoeval.warehouse.engine import Engine
 
@@ -82,13 +87,6 @@ def population_rows(wh_table: Tables, spec: CohortSpec) -> ir.Table:
     yearly = pop.filter(pop.year.between(first // 12 - 1, last // 12 - 1))
     if rules.municipalities:
         yearly = yearly.filter(yearly.municipality.isin(rules.municipalities))
-    if rules.education_levels is not None:
-        allowed = yearly.education_level.isin(rules.education_levels)
-        if rules.no_degree:
-            allowed |= yearly.education_level.isnull()
-        yearly = yearly.filter(allowed)
-    elif not rules.no_degree:
-        yearly = yearly.filter(yearly.education_level.notnull())
     yearly = yearly.select(
         "pid", "year", "municipality", "education_level", "education_field", "children"
     )
@@ -125,7 +123,53 @@ def population_rows(wh_table: Tables, spec: CohortSpec) -> ir.Table:
         s = services.filter(services.service.isin(rules.not_earlier_clients_of))
         s = s.mutate(s_m=month_of(s.start_date))
         rows = rows.anti_join(s, [rows.pid == s.pid, s.s_m < rows.m])
+    rows = degree_at_month(wh_table, rows)
+    if rules.education_levels is not None:
+        allowed = rows.education_level.isin(rules.education_levels)
+        if rules.no_degree:
+            allowed |= rows.education_level.isnull()
+        rows = rows.filter(allowed)
+    elif not rules.no_degree:
+        rows = rows.filter(rows.education_level.notnull())
     return rows.drop("year", "prev_year")
+
+
+def degree_at_month(wh_table: Tables, rows: ir.Table) -> ir.Table:
+    """``rows`` with ``education_level`` and ``education_field`` of the degree held in month m.
+
+    ``rows`` carry pid, m and the previous 31 December's level and field from the population
+    register. A degree completed since then (a study right of a degree-giving programme that
+    ended completed before month m) raises them. Without this, someone who completed a
+    vocational qualification in the spring looks, all year, like a person without one and is
+    compared as such, although the degree changes both their chances of entering a programme
+    and their earnings: in the synthetic world such comparisons made the OSKE year-2 and
+    year-3 earnings effects come out too low (see docs/study.md).
+    """
+    e = wh_table("education")
+    done = e.filter(
+        (e.outcome == "completed")
+        & e.programme.isin(list(PROGRAMME_DEGREE_LEVELS))
+        & e.end_date.notnull()
+    )
+    level = ibis.cases(*[(done.programme == p, lv) for p, lv in PROGRAMME_DEGREE_LEVELS.items()])
+    done = done.select(
+        "pid", done_m=month_of(done.end_date), level=level.cast("int64"), field=done.field
+    )
+    keys = rows.select("pid", "m")
+    since = keys.join(
+        done,
+        [keys.pid == done.pid, done.done_m < keys.m, done.done_m >= keys.m - keys.m % 12],
+    )
+    # The highest degree completed since; of equal ones, the latest.
+    latest = since.group_by([since.pid, since.m]).aggregate(
+        _level=since.level.max(), _field=since.field.argmax(since.level * 10**7 + since.done_m)
+    )
+    rows = rows.left_join(latest, ["pid", "m"]).drop("pid_right", "m_right")
+    raised = rows._level.notnull() & (rows._level > rows.education_level.fill_null(-1))
+    return rows.mutate(
+        education_level=ibis.ifelse(raised, rows._level, rows.education_level),
+        education_field=ibis.ifelse(raised, rows._field, rows.education_field),
+    ).drop("_level", "_field")
 
 
 def candidates(wh_table: Tables, engine: Engine, spec: CohortSpec) -> Candidates:

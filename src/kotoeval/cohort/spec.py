@@ -21,8 +21,9 @@ POINT_COVARIATES: Final = {
     "language_group": "registered mother tongue",
     "permit_ground": "ground of the first residence permit ('none' without a permit)",
     "years_in_finland": "years since the first immigration, at the index month",
-    "education_level": "ISCED level of the highest registered degree on the previous "
-    "31 December ('none' without one)",
+    "education_level": "ISCED level of the highest registered degree at the index month: the "
+    "previous 31 December's, or one completed since in the education register ('none' without "
+    "one)",
     "education_field": "ISCED-F broad field of that degree ('none')",
     "language_level": "rank of the latest overall Finnish or Swedish test before the index "
     "month (0 pre-A1 … 12 C2; missing without a test)",
@@ -72,7 +73,8 @@ class Population:
     jobseeker_status: tuple[str, ...] = ()
     """Job-seeker status in the month before the index month; empty: no rule."""
     education_levels: tuple[int, ...] | None = None
-    """Allowed ISCED levels of the highest registered degree; None: any."""
+    """Allowed ISCED levels of the highest registered degree at the index month (as the
+    ``education_level`` covariate reads it); None: any."""
     no_degree: bool = True
     """Persons without a registered degree are allowed."""
     not_studying_in: tuple[str, ...] = ()

@@ -90,6 +90,20 @@ VOCATIONAL_PROGRAMMES: Final = (
     "vocational_further",
     "vocational_specialist",
 )
+#: ISCED 2011 level of the degree a completed study right of each programme gives (Statistics
+#: Finland's classification of education: vocational upper secondary and further vocational
+#: qualifications at 3, specialist ones at 4). Programmes that give no degree are left out.
+PROGRAMME_DEGREE_LEVELS: Final = {
+    "vocational_upper_secondary": 3,
+    "vocational_further": 3,
+    "vocational_specialist": 4,
+    "general_upper_secondary": 3,
+    "applied_sciences_bachelor": 6,
+    "applied_sciences_master": 7,
+    "university_bachelor": 6,
+    "university_master": 7,
+    "doctoral": 8,
+}
 EDUCATION_OUTCOMES: Final = ("completed", "dropped_out", "transferred", "ongoing")
 
 TEST_LANGUAGES: Final = ("fi", "sv")
