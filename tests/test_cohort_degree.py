@@ -24,11 +24,12 @@ def _education() -> pd.DataFrame:
         ("e", "general_upper_secondary", "00", dt.date(Y, 2, 1), "completed"),
         ("e", "university_bachelor", "06", dt.date(Y, 5, 30), "completed"),
         ("f", "vocational_upper_secondary", "10", None, "ongoing"),
+        ("g", "vocational_upper_secondary", "07", None, "completed"),  # no end date to date it
     ]
     return pd.DataFrame(rows, columns=["pid", "programme", "field", "end_date", "outcome"])
 
 
-def _at(rows: list[tuple[str, int, float | None, str | None]]) -> pd.DataFrame:
+def _at(rows: list[tuple[str, int, int | None, str | None]]) -> pd.DataFrame:
     tables = {"education": ibis.memtable(_education())}
     people = pd.DataFrame(rows, columns=["pid", "m", "education_level", "education_field"])
     people["education_level"] = people["education_level"].astype("Int64")
@@ -53,3 +54,8 @@ def test_degrees_completed_since_the_previous_31_december_raise_the_level() -> N
     assert levels == [None, 3, 7, None, None, 3, 6, 3]
     assert out["education_field"].tolist() == [None, "07", "02", None, None, "00", "06", "07"]
     assert len(out) == 8  # one row per person-month, whatever the number of degrees
+
+
+def test_a_completed_right_without_an_end_date_raises_nothing() -> None:
+    out = _at([("g", JUN, None, None)])
+    assert out["education_level"].isna().all()

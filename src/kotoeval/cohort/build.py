@@ -146,11 +146,8 @@ def degree_at_month(wh_table: Tables, rows: ir.Table) -> ir.Table:
     year-3 earnings effects come out too low (see docs/study.md).
     """
     e = wh_table("education")
-    done = e.filter(
-        (e.outcome == "completed")
-        & e.programme.isin(list(PROGRAMME_DEGREE_LEVELS))
-        & e.end_date.notnull()
-    )
+    # A right without an end date matches no month below, so it needs no filter of its own.
+    done = e.filter((e.outcome == "completed") & e.programme.isin(list(PROGRAMME_DEGREE_LEVELS)))
     level = ibis.cases(*[(done.programme == p, lv) for p, lv in PROGRAMME_DEGREE_LEVELS.items()])
     done = done.select(
         "pid", done_m=month_of(done.end_date), level=level.cast("int64"), field=done.field
