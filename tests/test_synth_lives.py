@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
+from kotoeval.synth import out_services
+from kotoeval.synth.calendar import month_text
 from kotoeval.synth.chunk import Chunk, runs
 from kotoeval.synth.context import IN_SERVICES, UNEMPLOYED, WITH, WITHOUT
 from kotoeval.synth.params import (
@@ -137,3 +140,39 @@ def test_a_chunk_without_adult_newcomers_simulates() -> None:
     c = Chunk.simulate(natives, WorldParameters(), 0, np.random.SeedSequence(1))
     assert not c.bg.adult_immigrant.any()
     assert (c.lives.participation.programme < 0).all()
+
+
+def test_service_and_plan_registers_do_not_look_ahead(chunk: Chunk) -> None:
+    """What the service registers say began before a month does not change with what follows.
+
+    Ending every spell of job seeking at ``cut`` must leave the services and plans that began
+    earlier as they were; a register that placed them knowing how long a spell would last would
+    let a study's covariates foretell its outcomes.
+    """
+    status = out_services.job_seeking(chunk)
+    subsidies = out_services.wage_subsidies(chunk, status)
+    cut = N_MONTHS - 40
+    ended = status.copy()
+    ended[:, cut:] = 0
+
+    cut_month = month_text(np.array([cut]))[0].as_py()
+
+    def begun_before_cut(table: pa.Table, column: str, kinds: list[str]) -> set[tuple[str, ...]]:
+        t = table.to_pandas()
+        month = t["start_date"].str[:7]
+        t = t[t[column].isin(kinds) & (month < cut_month)]
+        return set(zip(t["hetu"], t[column], month[t.index], strict=True))
+
+    def services(s: np.ndarray) -> pa.Table:
+        return out_services.services(chunk, s, subsidies)
+
+    def plans(s: np.ndarray) -> pa.Table:
+        return out_services.service_plans(chunk, s)
+
+    for build, column, kinds in (
+        (services, "service", list(out_services.OTHER_SERVICES)),
+        (plans, "plan", ["employment_plan", "multisectoral_plan"]),
+    ):
+        before = begun_before_cut(build(status), column, kinds)
+        assert len(before) > 1_000
+        assert begun_before_cut(build(ended), column, kinds) == before

@@ -108,3 +108,8 @@ def stable_hash(*parts: Ints) -> npt.NDArray[np.uint64]:
             h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
             h = h ^ (h >> np.uint64(31))
     return h
+
+
+def stable_uniform(*parts: Ints) -> npt.NDArray[np.float64]:
+    """Deterministic uniform numbers in [0, 1) from integer arrays (see :func:`stable_hash`)."""
+    return (stable_hash(*parts) >> np.uint64(11)).astype(np.float64) / 2.0**53

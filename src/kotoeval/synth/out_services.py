@@ -15,7 +15,7 @@ import pyarrow as pa
 from kotoeval.registers.codes import JOBSEEKER_STATUSES, PLANS, SERVICES
 from kotoeval.registers.reference import load
 from kotoeval.synth.calendar import date_in_month, date_text, month_of, month_start
-from kotoeval.synth.chunk import Chunk, codes_text, runs, stable_hash, text
+from kotoeval.synth.chunk import Chunk, codes_text, runs, stable_hash, stable_uniform, text
 from kotoeval.synth.context import IN_SERVICES, UNEMPLOYED, WITH
 from kotoeval.synth.params import ESPOO, MUNICIPALITIES, N_MONTHS
 
@@ -32,6 +32,10 @@ OTHER_SERVICES = {
     "rehabilitative_work": (0.07, 3, 9),
     "start_up_grant": (0.05, 6, 12),
 }
+#: Share of spells of unemployment offered one of them, and the chance each month after the
+#: first that the offer begins (a geometric delay: four months on average).
+_SERVICE_OFFER_SHARE = 0.4
+_SERVICE_MONTHLY_CHANCE = 0.25
 #: Providers of integration training in the capital region (names as providers write them).
 TRAINING_PROVIDERS = ("Espoon työväenopisto", "Omnia", "Axxell", "Luksia", "Taitotalo",
                       "Keuda", "Careeria", "Edupoli", "Folkhälsan")  # fmt: skip
@@ -121,6 +125,51 @@ def wage_subsidies(c: Chunk, status: npt.NDArray[np.int8]) -> tuple[Ints, Ints, 
     return row, first, end
 
 
+def _other_services(c: Chunk, status: npt.NDArray[np.int8], rows: ServiceRows) -> None:
+    """Services offered a while into a spell of unemployment (coaching, training, work trials…).
+
+    The delay from the spell's start is drawn without regard to how long the spell will last,
+    and a spell that ends first gets no service. Registers written month by month cannot know
+    the future: had services been spread over the whole spell, a service started before a month
+    would tell that the spell ends soon, and a study matching on earlier services would select
+    comparisons by what happens to them after the index month.
+    """
+    rng = c.rng
+    unemployed = (status == _UNEMPLOYED) | (status == _LAID_OFF)
+    row, first, last, _ = runs(unemployed.astype(np.int8))
+    u_offer, u_delay, u_kind, u_length = (
+        stable_uniform(c.first_person + row, first, np.full(len(row), salt))
+        for salt in (5, 6, 7, 8)
+    )
+    delay = 1 + np.floor(np.log1p(-u_delay) / np.log1p(-_SERVICE_MONTHLY_CHANCE)).astype(np.int64)
+    s_month = first + delay
+    offered = (u_offer < _SERVICE_OFFER_SHARE) & (s_month <= last)
+    names = list(OTHER_SERVICES)
+    share = np.array([OTHER_SERVICES[s][0] for s in names])
+    kind = np.minimum(np.searchsorted(np.cumsum(share / share.sum()), u_kind), len(names) - 1)
+    for j, name in enumerate(names):
+        sel = offered & (kind == j)
+        n = int(sel.sum())
+        _, lo, hi = OTHER_SERVICES[name]
+        length = lo + (u_length[sel] * (hi - lo + 1)).astype(np.int64)
+        e_month = np.minimum(s_month[sel] + length - 1, last[sel])
+        start = date_in_month(s_month[sel], rng.random(n) * 0.5)
+        stop = np.maximum(date_in_month(e_month, 0.5 + rng.random(n) * 0.5), start)
+        referral = np.where(
+            rng.random(n) < 0.3, np.datetime64("NaT"), start - np.timedelta64(10, "D")
+        )
+        rows.add(
+            row[sel],
+            name,
+            "TE-SERVICES",
+            referral,
+            start,
+            stop,
+            e_month >= N_MONTHS - 1,
+            "completed",
+        )
+
+
 def jobseeker_periods(c: Chunk, status: npt.NDArray[np.int8]) -> pa.Table:
     """Periods of constant status.
 
@@ -182,10 +231,15 @@ def service_plans(c: Chunk, status: npt.NDArray[np.int8]) -> pa.Table:
     row, first, last, _ = runs(unemployed.astype(np.int8))
     in_integration = (first >= bg.plan_start[row]) & (first < bg.plan_end[row])
     trait = stable_hash(c.first_person + row, first)
+    # Plans are made while the spell lasts (in its second month; after a year for the
+    # multisectoral one), so that a plan never tells how long the spell will go on.
     employment = (last - first >= 1) & ~in_integration & (trait % np.uint64(10) < 7)
     multi = (last - first >= 12) & ((trait >> np.uint64(9)) % np.uint64(100) < 15)
     d = c.rng.random((2, len(row)))
-    for name, sel, offset in (("employment_plan", employment, 0), ("multisectoral_plan", multi, 6)):
+    for name, sel, offset in (
+        ("employment_plan", employment, 1),
+        ("multisectoral_plan", multi, 12),
+    ):
         s_month = first[sel] + offset
         start = date_in_month(s_month, d[0][sel] * 0.5)
         ongoing = last[sel] == N_MONTHS - 1
@@ -283,43 +337,7 @@ def services(
         "completed",
     )
 
-    unemployed = (status == _UNEMPLOYED) | (status == _LAID_OFF)
-    row, first, last, _ = runs(unemployed.astype(np.int8))
-    long = last - first >= 2
-    offered = long & (
-        stable_hash(c.first_person + row, first, np.full(len(row), 5)) % np.uint64(100) < 35
-    )
-    row, first, last = row[offered], first[offered], last[offered]
-    names = list(OTHER_SERVICES)
-    share = np.array([OTHER_SERVICES[s][0] for s in names])
-    pick = rng.choice(len(names), size=len(row), p=share / share.sum())
-    for j, name in enumerate(names):
-        sel = pick == j
-        _, lo, hi = OTHER_SERVICES[name]
-        s_month = (
-            first[sel]
-            + 1
-            + (rng.random(int(sel.sum())) * np.maximum(last[sel] - first[sel] - 1, 1)).astype(
-                np.int64
-            )
-        )
-        s_month = np.minimum(s_month, last[sel])
-        e_month = np.minimum(s_month + rng.integers(lo, hi + 1, int(sel.sum())) - 1, last[sel])
-        start = date_in_month(s_month, rng.random(int(sel.sum())) * 0.5)
-        stop = np.maximum(date_in_month(e_month, 0.5 + rng.random(int(sel.sum())) * 0.5), start)
-        referral = np.where(
-            rng.random(int(sel.sum())) < 0.3, np.datetime64("NaT"), start - np.timedelta64(10, "D")
-        )
-        rows.add(
-            row[sel],
-            name,
-            "TE-SERVICES",
-            referral,
-            start,
-            stop,
-            e_month >= N_MONTHS - 1,
-            "completed",
-        )
+    _other_services(c, status, rows)
 
     person = np.concatenate(rows.person)
     service = np.concatenate(rows.service)
