@@ -199,6 +199,28 @@ def test_logit_is_the_maximum_likelihood_fit_and_ignores_repeated_columns() -> N
     np.testing.assert_allclose(propensity(repeated, t).score, direct, atol=1e-6)
 
 
+def test_leaving_a_person_out_matches_refitting_without_them() -> None:
+    """The one-step score of a person's rows is the refit without the person, to 1 %."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    person = np.repeat(np.arange(60), 5)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300) + 0.3 * (person % 3)})
+    t = rng.random(300) < 1 / (1 + np.exp(-(-1 + X["a"] + 0.5 * X["b"])))
+    refit = np.empty(300)
+    for k in range(60):
+        out = person == k
+        model = LogisticRegression(C=np.inf, tol=1e-10).fit(X[~out], t[~out])
+        refit[out] = model.decision_function(X[out])
+    one_step = propensity(X, t, leave_out=person).logit
+    in_sample = propensity(X, t).logit
+    # Each person is 1/60 of the data: off by at most 0.008 against 0.125 in-sample.
+    assert np.abs(one_step - refit).max() < 0.01 < 0.1 < np.abs(in_sample - refit).max()
+    # Gradient boosting cannot take a Newton step: it is cross-fitted over folds of persons.
+    boosted = propensity(X, t, "gbm", leave_out=person).score
+    assert boosted.shape == (300,) and np.isfinite(boosted).all()
+
+
 def test_splines_recover_a_selection_that_bends() -> None:
     """Selection that stops rising at x = 3: the linear logit misses it, the spline logit not."""
     rng = np.random.default_rng(7)

@@ -100,6 +100,8 @@ def test_spec_errors_name_the_key(tmp_path: Path) -> None:
         load_spec(bad)
     with pytest.raises(SpecError, match="does not exist"):
         load_spec(tmp_path / "none.toml")
+    # The examples score each person's months without that person (docs/study.md).
+    assert load_spec(EXAMPLES / "oske.toml").options().leave_person_out
 
 
 @pytest.mark.slow

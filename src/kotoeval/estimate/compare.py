@@ -61,6 +61,10 @@ class Options:
     exact: tuple[str, ...] = ()
     trim: bool = True
     """Drop rows outside the common support of the score before adjusting."""
+    leave_person_out: bool = False
+    """Score each person's rows (each row, without ``person``) by the model fitted without
+    them; off: in-sample, as MatchIt. With rolling entry a client's earlier months are
+    comparison rows, and an in-sample score has seen the client enter."""
     once_per_person: bool = False
     """Without replacement, use a comparison person at most once over all their rows. Off by
     default: with rolling entry, limiting persons favours those eligible only briefly, who
@@ -129,17 +133,20 @@ def adjust(
     t = df[treatment].astype(bool).to_numpy()
     lumped, pooled = pool_rare_levels(df, list(covariates), t, options.rare_levels)
     X = design(lumped, list(covariates))
-    ps = propensity(X, t, options.model, options.splines)
-    flow = {"treated": int(t.sum()), "comparison_rows": int((~t).sum())}
-    inside = common_support(ps.score, t) if options.trim else np.ones(len(t), bool)
-    flow["treated_outside_support"] = int((t & ~inside).sum())
-    flow["comparison_rows_outside_support"] = int((~t & ~inside).sum())
-    strata = _strata(df, options.exact)
     people = (
         pd.factorize(df[person])[0].astype(np.int64)
         if person
         else np.arange(len(df), dtype=np.int64)
     )
+    ps = propensity(
+        X, t, options.model, options.splines,
+        leave_out=people if options.leave_person_out else None, seed=options.seed,
+    )  # fmt: skip
+    flow = {"treated": int(t.sum()), "comparison_rows": int((~t).sum())}
+    inside = common_support(ps.score, t) if options.trim else np.ones(len(t), bool)
+    flow["treated_outside_support"] = int((t & ~inside).sum())
+    flow["comparison_rows_outside_support"] = int((~t & ~inside).sum())
+    strata = _strata(df, options.exact)
 
     weights = np.zeros(len(df))
     subclass = np.full(len(df), -1, np.int64)

